@@ -1,0 +1,5 @@
+# -DPLEXUS_SANITIZE=ON: ASan + UBSan on everything we build (tools/test --sanitize uses it).
+if(PLEXUS_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,114 @@
+#include "kernel/app/app.hpp"
+
+#include <stdexcept>
+
+#include <spdlog/logger.h>
+
+#include "kernel/app/health_routes.hpp"
+#include "kernel/log/log.hpp"
+
+namespace plexus {
+namespace {
+
+log::Options log_options_of(const config::Config& config) {
+  log::Options options;
+  options.level = config.get_string("log.level");
+  options.loggers = config.get_map("log.loggers");
+  options.format = config.get_string("log.format") == "json" ? log::Format::json : log::Format::text;
+  options.console = config.get_bool("log.console");
+  const auto& file = config.get_string("log.file");
+  if (file.empty()) {
+    options.file = data_dir_of(config) / "logs" / "plexus.log";
+  } else if (file != "off") {
+    options.file = file;
+  }
+  options.file_max_size = config.get_size("log.file_max_size");
+  options.file_max_files = static_cast<std::size_t>(config.get_int("log.file_max_files"));
+  options.debug = config.get_bool("log.debug");
+  return options;
+}
+
+}  // namespace
+
+std::filesystem::path data_dir_of(const config::Config& config) {
+  return std::filesystem::absolute(config.get_string("data_dir")).lexically_normal();
+}
+
+std::string database_url_of(const config::Config& config) {
+  const auto& url = config.get_string("store.url");
+  return url.empty() ? "sqlite:" + (data_dir_of(config) / "plexus.db").string() : url;
+}
+
+http::ServerOptions server_options_of(const config::Config& config) {
+  http::ServerOptions options;
+  http::ListenerOptions main;
+  main.name = "main";
+  main.address = config.get_string("http.address");
+  main.port = static_cast<int>(config.get_int("http.port"));
+  main.tls_cert_file = config.get_string("http.tls.cert");
+  main.tls_key_file = config.get_string("http.tls.key");
+  const auto console_port = config.get_int("http.console.port");
+  options.listeners = {main};
+  if (console_port != 0) {
+    // COM-14: the web console on a port of its own; the API listener stops serving it.
+    options.listeners[0].surface = http::Surface::api;
+    http::ListenerOptions console = main;
+    console.name = "console";
+    console.port = static_cast<int>(console_port);
+    const auto& console_address = config.get_string("http.console.address");
+    if (!console_address.empty()) console.address = console_address;
+    console.surface = http::Surface::console;
+    options.listeners.push_back(console);
+  }
+  options.io_threads = static_cast<int>(config.get_int("http.io_threads"));
+  options.workers = static_cast<int>(config.get_int("http.workers"));
+  options.max_header_size = config.get_size("http.max_header_size");
+  options.max_body_size = config.get_size("http.max_body_size");
+  options.header_timeout = config.get_duration("http.header_timeout");
+  options.body_timeout = config.get_duration("http.body_timeout");
+  options.idle_timeout = config.get_duration("http.idle_timeout");
+  options.write_timeout = config.get_duration("http.write_timeout");
+  options.max_connections = static_cast<std::size_t>(config.get_int("http.max_connections"));
+  options.sse_max_queued = static_cast<std::size_t>(config.get_int("http.sse.max_queued"));
+  options.sse_heartbeat = config.get_duration("http.sse.heartbeat");
+  return options;
+}
+
+App::App(config::Config config) : config_(std::move(config)) {
+  for (const auto& secret : config_.secret_values()) log::add_secret(secret);
+  log::configure(log_options_of(config_));
+  metrics::register_process_metrics(metrics_);
+
+  store::DatabaseOptions database;
+  database.url = database_url_of(config_);
+  database.pool_size = static_cast<std::size_t>(config_.get_int("store.pool_size"));
+  database.busy_timeout = config_.get_duration("store.busy_timeout");
+  database_ = std::make_unique<store::Database>(database);
+  log::get("store")->info("database: {}", store::redact_url(database.url));
+
+  add_readiness_check({"database", [this](std::string& reason) { return database_->ping(&reason); }});
+  register_health_routes(*this);
+  server_ = std::make_unique<http::Server>(server_options_of(config_), router_, metrics_);
+}
+
+App::~App() = default;
+
+void App::start() { server_->start(); }
+
+bool App::stop() {
+  const bool clean = server_->stop(config_.get_duration("http.shutdown_timeout"));
+  log::flush();
+  return clean;
+}
+
+void App::add_readiness_check(ReadinessCheck check) {
+  std::lock_guard lock(readiness_mutex_);
+  readiness_.push_back(std::move(check));
+}
+
+std::vector<ReadinessCheck> App::readiness_checks() const {
+  std::lock_guard lock(readiness_mutex_);
+  return readiness_;
+}
+
+}  // namespace plexus

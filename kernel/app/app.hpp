@@ -1,0 +1,62 @@
+// plexusd as an object: configuration in, a running server out. main() and the
+// in-process tests both build the kernel through this one class.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "kernel/config/config.hpp"
+#include "kernel/http/router.hpp"
+#include "kernel/http/server.hpp"
+#include "kernel/metrics/registry.hpp"
+#include "kernel/store/database.hpp"
+
+namespace plexus {
+
+// One readiness condition reported by /readyz; false with a reason when not ready.
+struct ReadinessCheck {
+  std::string name;
+  std::function<bool(std::string& reason)> check;
+};
+
+class App {
+ public:
+  // Configures logging from `config` (call once per process), opens the database and
+  // registers the kernel routes. Throws std::runtime_error with a clear message.
+  explicit App(config::Config config);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  void start();
+  // Graceful: stops accepting, finishes in-flight requests up to http.shutdown_timeout.
+  bool stop();
+
+  int port(const std::string& listener = "main") const { return server_->port(listener); }
+  const config::Config& config() const { return config_; }
+  http::Router& router() { return router_; }
+  metrics::Registry& metrics() { return metrics_; }
+  store::Database& database() { return *database_; }
+  void add_readiness_check(ReadinessCheck check);
+  std::vector<ReadinessCheck> readiness_checks() const;
+
+ private:
+  config::Config config_;
+  metrics::Registry metrics_;
+  http::Router router_;
+  std::unique_ptr<store::Database> database_;
+  mutable std::mutex readiness_mutex_;  // plugins add checks while /readyz runs
+  std::vector<ReadinessCheck> readiness_;
+  std::unique_ptr<http::Server> server_;
+};
+
+// The log options, server options and database URL that `config` describes.
+std::filesystem::path data_dir_of(const config::Config& config);
+http::ServerOptions server_options_of(const config::Config& config);
+std::string database_url_of(const config::Config& config);
+
+}  // namespace plexus

@@ -1,0 +1,39 @@
+#include "kernel/app/health_routes.hpp"
+
+#include "kernel/app/app.hpp"
+
+namespace plexus {
+
+void register_health_routes(App& app) {
+  using http::Request;
+  using http::Response;
+  std::vector<http::Route> routes;
+  routes.push_back({"GET", "/healthz",
+                    [](Request&) { return Response::json(200, {{"status", "ok"}}); },
+                    http::Surface::both});
+  routes.push_back({"GET", "/readyz",
+                    [&app](Request&) {
+                      nlohmann::json checks = nlohmann::json::object();
+                      bool ready = true;
+                      for (const auto& check : app.readiness_checks()) {
+                        std::string reason;
+                        const bool ok = check.check(reason);
+                        ready = ready && ok;
+                        checks[check.name] = ok ? nlohmann::json{{"ok", true}}
+                                                : nlohmann::json{{"ok", false}, {"reason", reason}};
+                      }
+                      return Response::json(ready ? 200 : 503,
+                                            {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+                    },
+                    http::Surface::both});
+  if (app.config().get_bool("metrics.enabled")) {
+    routes.push_back({"GET", "/metrics",
+                      [&app](Request&) {
+                        return Response::text(200, app.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+                      },
+                      http::Surface::api});
+  }
+  app.router().add_all(std::move(routes));
+}
+
+}  // namespace plexus

@@ -1,0 +1,96 @@
+// The keys plexusd reads. config/plexus.yaml and docs/configuration.md list the
+// same keys; config_test fails when they drift apart.
+#include "kernel/config/config.hpp"
+
+namespace plexus::config {
+namespace {
+
+constexpr std::int64_t kKiB = 1024;
+const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+
+Schema build_kernel_schema() {
+  Schema schema;
+  schema.add({.path = "data_dir", .type = Type::string, .default_value = "./data",
+              .description = "Directory for the embedded database, logs and other state"});
+
+  schema
+      .add({.path = "http.address", .type = Type::string, .default_value = "127.0.0.1",
+            .description = "Address the HTTP server listens on; 0.0.0.0 listens on every interface"})
+      .add({.path = "http.port", .type = Type::integer, .default_value = "8080",
+            .description = "TCP port of the HTTP server; 0 picks a free port", .min = 0, .max = 65535})
+      .add({.path = "http.io_threads", .type = Type::integer, .default_value = "2",
+            .description = "Threads that accept connections and move bytes", .min = 1, .max = 64})
+      .add({.path = "http.workers", .type = Type::integer, .default_value = "8",
+            .description = "Threads that run request handlers, so slow handlers never block I/O", .min = 1,
+            .max = 1024})
+      .add({.path = "http.max_header_size", .type = Type::size, .default_value = "16KiB",
+            .description = "Largest request line plus headers a client may send", .min = kKiB})
+      .add({.path = "http.max_body_size", .type = Type::size, .default_value = "8MiB",
+            .description = "Largest request body a client may send"})
+      .add({.path = "http.header_timeout", .type = Type::duration, .default_value = "10s",
+            .description = "Time a client has to send the request headers", .min = 1})
+      .add({.path = "http.body_timeout", .type = Type::duration, .default_value = "60s",
+            .description = "Time a client has to send the request body", .min = 1})
+      .add({.path = "http.idle_timeout", .type = Type::duration, .default_value = "60s",
+            .description = "How long an idle keep-alive connection stays open", .min = 1})
+      .add({.path = "http.write_timeout", .type = Type::duration, .default_value = "30s",
+            .description = "Time a client has to read a response before the connection is closed", .min = 1})
+      .add({.path = "http.shutdown_timeout", .type = Type::duration, .default_value = "15s",
+            .description = "On shutdown, how long in-flight requests may finish before connections are closed"})
+      .add({.path = "http.max_connections", .type = Type::integer, .default_value = "10000",
+            .description = "Connections open at the same time, at most", .min = 1})
+      .add({.path = "http.tls.cert", .type = Type::string, .default_value = "",
+            .description = "PEM certificate chain file; HTTPS is on when cert and key are both set"})
+      .add({.path = "http.tls.key", .type = Type::string, .default_value = "",
+            .description = "PEM private key file (a path, not the key itself)"})
+      .add({.path = "http.console.address", .type = Type::string, .default_value = "",
+            .description = "Address of a separate listener for the web console; empty = same as http.address"})
+      .add({.path = "http.console.port", .type = Type::integer, .default_value = "0",
+            .description = "Port of a separate listener for the web console; 0 = served by the main listener",
+            .min = 0, .max = 65535})
+      .add({.path = "http.sse.max_queued", .type = Type::integer, .default_value = "1024",
+            .description = "Events queued per server-sent-event stream before a slow client is dropped",
+            .min = 1})
+      .add({.path = "http.sse.heartbeat", .type = Type::duration, .default_value = "15s",
+            .description = "Interval of keep-alive comments on idle server-sent-event streams", .min = 1});
+
+  schema
+      .add({.path = "log.level", .type = Type::string, .default_value = "info",
+            .description = "Level of every logger not listed in log.loggers", .choices = kLogLevels})
+      .add({.path = "log.format", .type = Type::string, .default_value = "text",
+            .description = "text for people, json for one JSON object per line", .choices = {"text", "json"}})
+      .add({.path = "log.console", .type = Type::boolean, .default_value = "true",
+            .description = "Write log lines to standard error"})
+      .add({.path = "log.file", .type = Type::string, .default_value = "",
+            .description = "Log file; empty = <data_dir>/logs/plexus.log, off = no file"})
+      .add({.path = "log.file_max_size", .type = Type::size, .default_value = "20MiB",
+            .description = "Size at which the log file is rotated", .min = kKiB})
+      .add({.path = "log.file_max_files", .type = Type::integer, .default_value = "5",
+            .description = "Rotated log files kept besides the current one", .min = 1})
+      .add({.path = "log.loggers", .type = Type::string_map, .default_value = "",
+            .description = "Level per logger, e.g. {http.access: warn}", .choices = kLogLevels})
+      .add({.path = "log.debug", .type = Type::boolean, .default_value = "false",
+            .description = "Debug mode, for troubleshooting"});
+
+  schema
+      .add({.path = "store.url", .type = Type::string, .default_value = "",
+            .description = "Database URL, sqlite:FILE or postgresql://...; empty = sqlite:<data_dir>/plexus.db",
+            .secret = true})
+      .add({.path = "store.pool_size", .type = Type::integer, .default_value = "4",
+            .description = "Database connections in the pool", .min = 1, .max = 256})
+      .add({.path = "store.busy_timeout", .type = Type::duration, .default_value = "5s",
+            .description = "How long a statement waits for a locked database before failing"});
+
+  schema.add({.path = "metrics.enabled", .type = Type::boolean, .default_value = "true",
+              .description = "Serve Prometheus metrics at /metrics"});
+  return schema;
+}
+
+}  // namespace
+
+const Schema& kernel_schema() {
+  static const Schema schema = build_kernel_schema();
+  return schema;
+}
+
+}  // namespace plexus::config
