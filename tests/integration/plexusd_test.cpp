@@ -1,0 +1,140 @@
+// plexusd as an operator runs it: the shipped config, a data directory, signals,
+// environment overrides and configuration mistakes.
+#include <httplib.h>
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.hpp"
+
+using namespace std::chrono_literals;
+using plexus::test::ChildProcess;
+using plexus::test::TempDir;
+
+namespace {
+
+std::string plexusd() { return (plexus::test::binary_dir() / "bin" / "plexusd").string(); }
+std::string shipped_config() { return (plexus::test::source_dir() / "config" / "plexus.yaml").string(); }
+
+// A plexusd on a free port with its own data directory, stopped by SIGTERM at the end.
+struct RunningPlexus {
+  explicit RunningPlexus(std::map<std::string, std::string> env = {}, std::vector<std::string> extra_args = {})
+      : port(plexus::test::free_port()),
+        process(
+            [&] {
+              std::vector<std::string> args{plexusd(), "--config", shipped_config(), "--data-dir",
+                                            data.path().string(), "--port", std::to_string(port)};
+              args.insert(args.end(), extra_args.begin(), extra_args.end());
+              return args;
+            }(),
+            env) {
+    if (!plexus::test::wait_for_port(port, 20s)) FAIL("plexusd did not start:\n" << process.output());
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(10);
+    return c;
+  }
+  int stop() {
+    process.signal(SIGTERM);
+    return process.wait(30s).value_or(-1);
+  }
+
+  TempDir data;
+  int port;
+  ChildProcess process;
+};
+
+}  // namespace
+
+TEST_CASE("plexusd serves health, readiness and metrics on the shipped config", "[plexusd]") {
+  RunningPlexus plexus;
+  auto client = plexus.client();
+  auto health = client.Get("/healthz");
+  REQUIRE(health);
+  REQUIRE(health->status == 200);
+  REQUIRE(nlohmann::json::parse(health->body)["status"] == "ok");
+
+  auto ready = client.Get("/readyz");
+  REQUIRE(ready->status == 200);
+  REQUIRE(nlohmann::json::parse(ready->body)["checks"]["database"]["ok"] == true);
+  REQUIRE(std::filesystem::exists(plexus.data.path() / "plexus.db"));
+
+  auto metrics = client.Get("/metrics");
+  REQUIRE(metrics->status == 200);
+  REQUIRE(metrics->get_header_value("Content-Type").starts_with("text/plain; version=0.0.4"));
+  REQUIRE_THAT(metrics->body, Catch::Contains("process_resident_memory_bytes") &&
+                                  Catch::Contains("process_open_fds") && Catch::Contains("plexus_uptime_seconds") &&
+                                  Catch::Contains(R"(plexus_http_requests_total{method="GET",route="/healthz",status="200"} 1)"));
+  const auto checked = plexus::test::run_command({"promtool", "check", "metrics"}, metrics->body);
+  INFO(checked.out << checked.err);
+  REQUIRE(checked.exit_code == 0);
+
+  REQUIRE(plexus.stop() == 0);
+  const auto log = plexus::test::read_file(plexus.data.path() / "logs" / "plexus.log");
+  REQUIRE_THAT(log, Catch::Contains("ready on http://127.0.0.1:") && Catch::Contains("received SIGTERM") &&
+                        Catch::Contains("GET /readyz 200"));
+}
+
+TEST_CASE("environment overrides reach the server: a console on its own port", "[plexusd]") {
+  const int console_port = plexus::test::free_port();
+  RunningPlexus plexus({{"PLEXUS_HTTP__CONSOLE__PORT", std::to_string(console_port)}});
+  REQUIRE(plexus::test::wait_for_port(console_port, 10s));
+  httplib::Client console("127.0.0.1", console_port);
+  REQUIRE(console.Get("/healthz")->status == 200);
+  REQUIRE(console.Get("/metrics")->status == 404);  // API routes stay on the API port
+  REQUIRE(plexus.client().Get("/metrics")->status == 200);
+  REQUIRE(plexus.stop() == 0);
+}
+
+TEST_CASE("an unknown key stops start-up with file, line and key named", "[plexusd][config]") {
+  TempDir dir;
+  const auto file = dir.write("bad.yaml", "http:\n  address: 127.0.0.1\n  prot: 8080\n");
+  const auto result = plexus::test::run_command({plexusd(), "--config", file.string(), "--data-dir", dir.path()});
+  REQUIRE(result.exit_code == 1);
+  REQUIRE_THAT(result.err, Catch::Contains(file.string() + ":3:3") && Catch::Contains("http.prot") &&
+                               Catch::Contains("http.port"));
+}
+
+TEST_CASE("a wrong type from the environment names the variable", "[plexusd][config]") {
+  TempDir dir;
+  const auto result = plexus::test::run_command({plexusd(), "--config", shipped_config(), "--check-config"}, "",
+                                                {{"PLEXUS_HTTP__PORT", "eighty"}});
+  REQUIRE(result.exit_code == 1);
+  REQUIRE_THAT(result.err, Catch::Contains("PLEXUS_HTTP__PORT") && Catch::Contains("eighty"));
+}
+
+TEST_CASE("check-config prints the effective config with secrets masked", "[plexusd][config][security]") {
+  const auto result =
+      plexus::test::run_command({plexusd(), "--config", shipped_config(), "--check-config"}, "",
+                                {{"PLEXUS_STORE__URL", "postgresql://ops:${env:PLEXUS_TEST_DB_PASSWORD}@127.0.0.1/ops"},
+                                 {"PLEXUS_TEST_DB_PASSWORD", "hunter2-very-secret"}});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  const auto printed = nlohmann::json::parse(result.out);
+  REQUIRE(printed["http"]["port"] == 8080);
+  REQUIRE(printed["store"]["url"] == "***");
+  REQUIRE(result.out.find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("a database that cannot be reached fails start-up without leaking its password", "[plexusd][security]") {
+  TempDir dir;
+  const int closed_port = plexus::test::free_port();
+  const auto result = plexus::test::run_command(
+      {plexusd(), "--config", shipped_config(), "--data-dir", dir.path().string(), "--port", "0"}, "",
+      {{"PLEXUS_STORE__URL", "postgresql://ops:leaky-pass-123@127.0.0.1:" + std::to_string(closed_port) + "/ops"},
+       {"PLEXUS_LOG__FILE", (dir.path() / "plexus.log").string()}});
+  REQUIRE(result.exit_code == 1);
+  REQUIRE_THAT(result.err, Catch::Contains("cannot open the postgresql database"));
+  REQUIRE(result.err.find("leaky-pass-123") == std::string::npos);
+  REQUIRE(result.out.find("leaky-pass-123") == std::string::npos);
+  REQUIRE(plexus::test::read_file(dir.path() / "plexus.log").find("leaky-pass-123") == std::string::npos);
+}
+
+TEST_CASE("SIGINT stops plexusd cleanly too", "[plexusd]") {
+  RunningPlexus plexus;
+  REQUIRE(plexus.client().Get("/healthz")->status == 200);
+  plexus.process.signal(SIGINT);
+  REQUIRE(plexus.process.wait(30s) == 0);
+}
