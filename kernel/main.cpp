@@ -35,6 +35,7 @@ int run(const po::variables_map& args) {
                       : Config::load({}, schema, plexus::config::process_environment());
   if (args.count("data-dir")) config.set("data_dir", args["data-dir"].as<std::string>(), "--data-dir");
   if (args.count("port")) config.set("http.port", std::to_string(args["port"].as<int>()), "--port");
+  if (args.count("manifests")) config.set("plugins.manifests", args["manifests"].as<std::string>(), "--manifests");
 
   if (args.count("check-config")) {
     std::cout << config.to_json(true).dump(2) << "\n";

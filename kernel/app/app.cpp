@@ -74,6 +74,24 @@ http::ServerOptions server_options_of(const config::Config& config) {
   return options;
 }
 
+plugins::PluginHostOptions plugin_options_of(const config::Config& config) {
+  plugins::PluginHostOptions options;
+  const auto& dir = config.get_string("plugins.dir");
+  if (dir.empty()) {
+    // Installed and build trees alike: bin/plexusd beside lib/plexus/.
+    options.library_dir = std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "lib" / "plexus";
+  } else {
+    options.library_dir = std::filesystem::absolute(dir);
+  }
+  options.manifests_dir = std::filesystem::absolute(config.get_string("plugins.manifests"));
+  options.run_dir = data_dir_of(config) / "run" / "plugins";
+  options.watch = config.get_bool("plugins.watch");
+  options.drain_timeout = config.get_duration("plugins.drain_timeout");
+  options.breaker_failures = static_cast<int>(config.get_int("plugins.breaker_failures"));
+  options.breaker_cooldown = config.get_duration("plugins.breaker_cooldown");
+  return options;
+}
+
 App::App(config::Config config) : config_(std::move(config)) {
   for (const auto& secret : config_.secret_values()) log::add_secret(secret);
   log::configure(log_options_of(config_));
@@ -88,15 +106,23 @@ App::App(config::Config config) : config_(std::move(config)) {
 
   add_readiness_check({"database", [this](std::string& reason) { return database_->ping(&reason); }});
   register_health_routes(*this);
+
+  plugins_ = std::make_unique<plugins::PluginHost>(plugin_options_of(config_), router_, metrics_, bus_);
+  plugins_->register_admin_routes(router_);
+  add_readiness_check({"plugins", [this](std::string& reason) { return plugins_->all_running(reason); }});
   server_ = std::make_unique<http::Server>(server_options_of(config_), router_, metrics_);
 }
 
 App::~App() = default;
 
-void App::start() { server_->start(); }
+void App::start() {
+  plugins_->start();
+  server_->start();
+}
 
 bool App::stop() {
   const bool clean = server_->stop(config_.get_duration("http.shutdown_timeout"));
+  plugins_->stop();
   log::flush();
   return clean;
 }

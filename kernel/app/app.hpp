@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "kernel/config/config.hpp"
+#include "kernel/events/bus.hpp"
 #include "kernel/http/router.hpp"
 #include "kernel/http/server.hpp"
 #include "kernel/metrics/registry.hpp"
+#include "kernel/plugins/plugin_host.hpp"
 #include "kernel/store/database.hpp"
 
 namespace plexus {
@@ -32,8 +34,10 @@ class App {
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
+  // Starts the enabled plugins, then the listeners.
   void start();
-  // Graceful: stops accepting, finishes in-flight requests up to http.shutdown_timeout.
+  // Graceful: stops accepting, finishes in-flight requests up to http.shutdown_timeout,
+  // then unloads the plugins.
   bool stop();
 
   int port(const std::string& listener = "main") const { return server_->port(listener); }
@@ -41,6 +45,8 @@ class App {
   http::Router& router() { return router_; }
   metrics::Registry& metrics() { return metrics_; }
   store::Database& database() { return *database_; }
+  events::Bus& bus() { return bus_; }
+  plugins::PluginHost& plugins() { return *plugins_; }
   void add_readiness_check(ReadinessCheck check);
   std::vector<ReadinessCheck> readiness_checks() const;
 
@@ -49,6 +55,8 @@ class App {
   metrics::Registry metrics_;
   http::Router router_;
   std::unique_ptr<store::Database> database_;
+  events::Bus bus_;
+  std::unique_ptr<plugins::PluginHost> plugins_;
   mutable std::mutex readiness_mutex_;  // plugins add checks while /readyz runs
   std::vector<ReadinessCheck> readiness_;
   std::unique_ptr<http::Server> server_;
@@ -58,5 +66,6 @@ class App {
 std::filesystem::path data_dir_of(const config::Config& config);
 http::ServerOptions server_options_of(const config::Config& config);
 std::string database_url_of(const config::Config& config);
+plugins::PluginHostOptions plugin_options_of(const config::Config& config);
 
 }  // namespace plexus

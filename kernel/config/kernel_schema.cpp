@@ -83,6 +83,20 @@ Schema build_kernel_schema() {
 
   schema.add({.path = "metrics.enabled", .type = Type::boolean, .default_value = "true",
               .description = "Serve Prometheus metrics at /metrics"});
+
+  schema
+      .add({.path = "plugins.dir", .type = Type::string, .default_value = "",
+            .description = "Directory of plugin libraries; empty = lib/plexus beside the plexusd binary's bin/"})
+      .add({.path = "plugins.manifests", .type = Type::string, .default_value = "manifests",
+            .description = "Directory of plugin manifests (*.yaml), watched for changes"})
+      .add({.path = "plugins.watch", .type = Type::boolean, .default_value = "true",
+            .description = "Load, reload and unload plugins when their manifests or libraries change"})
+      .add({.path = "plugins.drain_timeout", .type = Type::duration, .default_value = "10s",
+            .description = "How long a reload waits for in-flight calls of the old generation", .min = 1})
+      .add({.path = "plugins.breaker_failures", .type = Type::integer, .default_value = "5",
+            .description = "Consecutive plugin failures that open its circuit breaker", .min = 1, .max = 1000})
+      .add({.path = "plugins.breaker_cooldown", .type = Type::duration, .default_value = "30s",
+            .description = "How long an open circuit rejects calls before one trial call", .min = 1});
   return schema;
 }
 

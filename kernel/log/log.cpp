@@ -1,6 +1,7 @@
 #include "kernel/log/log.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <shared_mutex>
 #include <stdexcept>
@@ -30,6 +31,8 @@ State& state() {
 }
 
 thread_local std::string current_request;
+// Read on every request by the HTTP server: no lock.
+std::atomic<bool> debug_enabled{false};
 
 spdlog::level::level_enum parse_level(std::string_view name) {
   static const std::pair<std::string_view, spdlog::level::level_enum> names[] = {
@@ -89,6 +92,7 @@ void configure(const Options& options) {
   State& s = state();
   std::lock_guard lock(s.mutex);
   s.options = options;
+  debug_enabled = options.debug;
   s.sinks = make_sinks(options);
   for (auto& [name, logger] : s.loggers) {
     logger->sinks() = s.sinks;
@@ -130,11 +134,7 @@ std::map<std::string, std::string> levels() {
   return result;
 }
 
-bool debug_mode() {
-  State& s = state();
-  std::lock_guard lock(s.mutex);
-  return s.options.debug;
-}
+bool debug_mode() { return debug_enabled.load(std::memory_order_relaxed); }
 
 void add_secret(std::string_view value) {
   // Very short values would mask ordinary words; they are not credible secrets anyway.

@@ -138,3 +138,46 @@ TEST_CASE("SIGINT stops plexusd cleanly too", "[plexusd]") {
   plexus.process.signal(SIGINT);
   REQUIRE(plexus.process.wait(30s) == 0);
 }
+
+TEST_CASE("the hello example plugin loads from a manifests directory and reloads", "[plexusd][plugins]") {
+  TempDir manifests;
+  auto text = plexus::test::read_file(plexus::test::source_dir() / "manifests" / "examples" / "hello.yaml");
+  text.replace(text.find("enabled: false"), 14, "enabled: true");
+  manifests.write("hello.yaml", text);
+  RunningPlexus plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", manifests.path().string()});
+  auto client = plexus.client();
+  auto hello = client.Get("/api/v1/hello");
+  REQUIRE(hello);
+  REQUIRE(hello->status == 200);
+  auto body = nlohmann::json::parse(hello->body);
+  REQUIRE(body["name"] == "hello");
+  REQUIRE(body["generation"] == 1);
+  REQUIRE(body["greeting"] == "Hello from the manifest");
+
+  auto reloaded = client.Post("/api/v1/admin/plugins/hello/reload", "", "application/json");
+  REQUIRE(reloaded->status == 200);
+  REQUIRE(nlohmann::json::parse(client.Get("/api/v1/hello")->body)["generation"] == 2);
+
+  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins")->body);
+  REQUIRE(plugins["items"][0]["state"] == "running");
+  REQUIRE(plugins["items"][0]["version"] == "0.1.0");
+  auto ready = client.Get("/readyz");
+  REQUIRE(ready->status == 200);
+  REQUIRE(nlohmann::json::parse(ready->body)["checks"]["plugins"]["ok"] == true);
+  REQUIRE_THAT(client.Get("/metrics")->body, Catch::Contains("plexus_hello_requests_total"));
+  REQUIRE(plexus.stop() == 0);
+}
+
+TEST_CASE("an enabled plugin that cannot load makes plexusd not ready, but it keeps serving", "[plexusd][plugins]") {
+  TempDir manifests;
+  manifests.write("broken.yaml", "name: broken\nlibrary: libplexus_does_not_exist.so\n");
+  RunningPlexus plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", manifests.path().string()});
+  auto client = plexus.client();
+  REQUIRE(client.Get("/healthz")->status == 200);
+  auto ready = client.Get("/readyz");
+  REQUIRE(ready->status == 503);
+  REQUIRE_THAT(ready->body, Catch::Contains("broken"));
+  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins")->body);
+  REQUIRE(plugins["items"][0]["state"] == "failed");
+  REQUIRE(plexus.stop() == 0);
+}

@@ -172,8 +172,14 @@ TEST_CASE("kernel schema: defaults load and hold the agreed values", "[config]")
   CHECK(config.get_int("store.pool_size") == 4);
   CHECK(config.get_duration("store.busy_timeout") == std::chrono::seconds(5));
   CHECK(config.get_bool("metrics.enabled"));
+  CHECK(config.get_string("plugins.dir").empty());
+  CHECK(config.get_string("plugins.manifests") == "manifests");
+  CHECK(config.get_bool("plugins.watch"));
+  CHECK(config.get_duration("plugins.drain_timeout") == std::chrono::seconds(10));
+  CHECK(config.get_int("plugins.breaker_failures") == 5);
+  CHECK(config.get_duration("plugins.breaker_cooldown") == std::chrono::seconds(30));
 
-  CHECK(kernel_schema().keys().size() == 31);
+  CHECK(kernel_schema().keys().size() == 37);
   CHECK(kernel_schema().find("store.url")->secret);
   CHECK_FALSE(kernel_schema().find("http.tls.key")->secret);
   for (const KeyDef& def : kernel_schema().keys()) CHECK_FALSE(def.description.empty());

@@ -1,0 +1,124 @@
+// The plugin host: loads plugins named by manifests, hands them the host services
+// table, and reloads them while the server keeps serving (DESIGN.md "Hot reload"):
+// metadata checked before dlopen, a unique copy per generation, the new generation
+// started before the route swap, leases drained before the old one is unloaded.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel/events/bus.hpp"
+#include "kernel/http/router.hpp"
+#include "kernel/metrics/registry.hpp"
+#include "kernel/plugins/generation.hpp"
+#include "kernel/plugins/named_registry.hpp"
+
+namespace plexus::plugins {
+
+struct PluginHostOptions {
+  std::filesystem::path library_dir;    // where manifests' relative library paths resolve
+  std::filesystem::path manifests_dir;  // *.yaml, watched when `watch`
+  std::filesystem::path run_dir;        // per-generation copies of the libraries
+  std::chrono::milliseconds drain_timeout{10'000};
+  bool watch = true;
+  int breaker_failures = 5;
+  std::chrono::milliseconds breaker_cooldown{30'000};
+  int workers = 2;  // threads for timers and service calls
+};
+
+// The outcome of an admin action, for REST and logs.
+struct ActionResult {
+  bool ok = false;
+  std::string message;
+};
+
+class PluginHost {
+ public:
+  PluginHost(PluginHostOptions options, http::Router& router, metrics::Registry& metrics, events::Bus& bus);
+  ~PluginHost();
+  PluginHost(const PluginHost&) = delete;
+  PluginHost& operator=(const PluginHost&) = delete;
+
+  // Scans the manifests, starts the enabled plugins in dependency order, starts watching.
+  void start();
+  // Unloads everything, dependents first.
+  void stop();
+
+  // Re-reads the manifests directory and converges: load new, reload changed, unload gone.
+  void rescan();
+  ActionResult reload(const std::string& name);
+  ActionResult enable(const std::string& name);
+  ActionResult disable(const std::string& name);
+
+  // Every known plugin: state, version, generation, last error.
+  nlohmann::json status() const;
+  // Readiness: every enabled plugin is running.
+  bool all_running(std::string& reason) const;
+
+  // GET /api/v1/admin/plugins and POST /api/v1/admin/plugins/{name}/{action}.
+  void register_admin_routes(http::Router& router);
+
+  NamedRegistry<Service>& services() { return services_; }
+  NamedRegistry<Tool>& tools() { return tools_; }
+
+  // Used by the host services table.
+  http::Router& router() { return router_; }
+  metrics::Registry& metrics() { return metrics_; }
+  events::Bus& bus() { return bus_; }
+  struct Runtime;
+  Runtime& runtime() { return *runtime_; }
+
+ private:
+  struct Record {
+    std::string name;
+    std::optional<Manifest> manifest;
+    std::string manifest_error;
+    std::optional<bool> enabled_override;  // from the admin API; wins over the manifest
+    std::string state = "stopped";         // stopped, running, failed, disabled
+    std::string last_error;
+    std::shared_ptr<Generation> current;
+    std::vector<std::shared_ptr<Generation>> stuck;  // did not drain in time; kept loaded
+    std::uint64_t loads = 0;
+    std::filesystem::file_time_type library_time{};
+    std::string manifest_text;
+  };
+
+  bool wanted(const Record& record) const;
+  // Loads and starts a new generation, then swaps it in. The old one keeps serving on failure.
+  ActionResult load_locked(Record& record);
+  void unload_locked(Record& record);
+  std::shared_ptr<Generation> start_generation(Record& record, std::string& error);
+  void retire(std::shared_ptr<Generation> generation, Record& record);
+  void converge_locked();
+  void watch_loop();
+
+  PluginHostOptions options_;
+  http::Router& router_;
+  metrics::Registry& metrics_;
+  events::Bus& bus_;
+  NamedRegistry<Service> services_{"service"};
+  NamedRegistry<Tool> tools_{"tool"};
+  std::unique_ptr<Runtime> runtime_;
+
+  mutable std::recursive_mutex mutex_;  // lifecycle actions run one at a time
+  std::map<std::string, Record> records_;
+  std::vector<std::string> scan_errors_;
+
+  std::atomic<bool> watching_{false};
+  std::thread watcher_;
+  int inotify_fd_ = -1;
+};
+
+// The table handed to every plugin.
+const plexus_host_api* host_api();
+
+}  // namespace plexus::plugins

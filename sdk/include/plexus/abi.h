@@ -1,0 +1,226 @@
+/*
+ * Plexus plugin ABI: the stable C contract between the plexusd kernel and plugins.
+ *
+ * Rules (see docs/plugin-authors.md):
+ *  - Every struct starts with `struct_size` and only ever grows at the end. Members
+ *    are never removed, reordered or changed; a changed meaning gets a new name.
+ *  - A reader checks `struct_size` (PLEXUS_HAS_MEMBER) and non-NULL before using a
+ *    member, so an older plugin works with a newer kernel and the other way round.
+ *  - ABI major must match exactly; the host's minor must be >= the plugin's minor.
+ *  - Strings are `plexus_str`: UTF-8, not necessarily NUL-terminated, BORROWED for
+ *    the duration of the call that passes them. Copy what you keep.
+ *  - Data the host hands back (config, service results) arrives through a
+ *    `plexus_write_fn` callback: the host writes, the plugin copies. Nothing is ever
+ *    freed across the boundary.
+ *  - Host functions return a plexus_status; on failure `last_error` tells why (a
+ *    host-owned message valid until the next host call on the same thread).
+ *  - No C++ type, exception or allocation crosses this boundary.
+ *
+ * Names: `plexus_*_fn` are callbacks implemented by the plugin and called by the
+ * host; members of `plexus_host_api` are implemented by the host.
+ */
+#ifndef PLEXUS_ABI_H
+#define PLEXUS_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PLEXUS_ABI_MAJOR 1
+#define PLEXUS_ABI_MINOR 0
+
+/* The one exported symbol of a plugin library. */
+#define PLEXUS_PLUGIN_ENTRY_SYMBOL "plexus_plugin_v1"
+/* The ELF section holding the plugin's metadata JSON, read before dlopen. */
+#define PLEXUS_METADATA_SECTION ".plexus_metadata"
+
+/* True when a struct of the given size contains `member` of `type`. */
+#define PLEXUS_HAS_MEMBER(ptr, type, member) \
+  ((ptr) != NULL && (ptr)->struct_size >= offsetof(type, member) + sizeof(((type*)0)->member))
+
+typedef int32_t plexus_status;
+#define PLEXUS_OK 0
+#define PLEXUS_ERR_INVALID 1     /* bad argument or input */
+#define PLEXUS_ERR_NOT_FOUND 2   /* no such service, tool, timer, ... */
+#define PLEXUS_ERR_DENIED 3      /* outside what the manifest permits */
+#define PLEXUS_ERR_UNAVAILABLE 4 /* closed stream, stopping plugin, circuit open */
+#define PLEXUS_ERR_TIMEOUT 5
+#define PLEXUS_ERR_CONFLICT 6    /* already registered */
+#define PLEXUS_ERR_INTERNAL 7
+
+#define PLEXUS_LOG_TRACE 0
+#define PLEXUS_LOG_DEBUG 1
+#define PLEXUS_LOG_INFO 2
+#define PLEXUS_LOG_WARN 3
+#define PLEXUS_LOG_ERROR 4
+
+typedef struct plexus_str {
+  const char* ptr;
+  size_t len;
+} plexus_str;
+
+typedef struct plexus_pair {
+  plexus_str name;
+  plexus_str value;
+} plexus_pair;
+
+/* Opaque handles owned by the host. */
+typedef struct plexus_host plexus_host;                   /* one per loaded plugin generation */
+typedef struct plexus_http_response plexus_http_response; /* valid during the handler call */
+typedef struct plexus_event_stream plexus_event_stream;   /* valid until stream_release */
+
+/* Receives data from the host; `data` is borrowed for the call. */
+typedef void (*plexus_write_fn)(void* user_data, plexus_str data);
+
+/* ---- HTTP ------------------------------------------------------------------ */
+
+typedef struct plexus_http_request {
+  size_t struct_size;
+  plexus_str method;
+  plexus_str path; /* percent-decoded, without the query */
+  plexus_str target; /* as sent by the client */
+  plexus_str body;
+  plexus_str request_id;
+  plexus_str remote_address;
+  const plexus_pair* headers;
+  size_t header_count;
+  const plexus_pair* path_params;
+  size_t path_param_count;
+  const plexus_pair* query;
+  size_t query_count;
+} plexus_http_request;
+
+/* Fills `response` through the host's response_* functions. A non-OK return, like
+ * an escaped exception, becomes a JSON 500 and counts towards the circuit breaker. */
+typedef plexus_status (*plexus_http_handler_fn)(void* user_data, const plexus_http_request* request,
+                                                plexus_http_response* response);
+
+/* Called once the stream's headers are sent; keep `stream` until stream_release. */
+typedef void (*plexus_stream_open_fn)(void* user_data, plexus_event_stream* stream);
+
+typedef struct plexus_route {
+  size_t struct_size;
+  plexus_str method;  /* "GET", "POST", ... */
+  plexus_str pattern; /* "/api/v1/hello/{name}"; must lie under the manifest's route prefix */
+  plexus_http_handler_fn handler;
+  void* user_data;
+} plexus_route;
+
+/* ---- timers, services, tools, events ----------------------------------------- */
+
+typedef void (*plexus_timer_fn)(void* user_data);
+typedef void (*plexus_callback_fn)(void* user_data);
+
+/* JSON in, JSON out: write the result with `write(write_data, ...)`. */
+typedef plexus_status (*plexus_service_fn)(void* user_data, plexus_str input_json, plexus_write_fn write,
+                                           void* write_data);
+
+typedef struct plexus_tool {
+  size_t struct_size;
+  plexus_str name;
+  plexus_str description;
+  plexus_str input_schema_json; /* JSON Schema of the input object */
+  plexus_service_fn handler;
+  void* user_data;
+} plexus_tool;
+
+typedef void (*plexus_event_fn)(void* user_data, plexus_str topic, plexus_str payload_json);
+
+#define PLEXUS_METRIC_COUNTER 0
+#define PLEXUS_METRIC_GAUGE 1
+#define PLEXUS_METRIC_HISTOGRAM 2
+
+/* ---- the host services table ------------------------------------------------- */
+
+typedef struct plexus_host_api {
+  size_t struct_size;
+  uint32_t abi_major;
+  uint32_t abi_minor;
+
+  /* Why the last host call on this thread failed. */
+  plexus_str (*last_error)(plexus_host* host);
+  void (*log)(plexus_host* host, int32_t level, plexus_str message);
+  /* The plugin's configuration section from its manifest, validated, as JSON. */
+  plexus_status (*config_get)(plexus_host* host, plexus_write_fn write, void* write_data);
+  /* The plugin's name, version and load generation as JSON. */
+  plexus_status (*plugin_info)(plexus_host* host, plexus_write_fn write, void* write_data);
+  /* Counts loads of this plugin in this process: 1, 2, ... (a reload makes a new one). */
+  uint64_t (*plugin_generation)(plexus_host* host);
+
+  /* Metrics: register a family once, then update children by label values. */
+  plexus_status (*metric_register)(plexus_host* host, int32_t kind, plexus_str name, plexus_str help,
+                                   const plexus_str* label_names, size_t label_count, uint64_t* out_metric);
+  plexus_status (*metric_add)(plexus_host* host, uint64_t metric, const plexus_str* label_values,
+                              size_t label_count, double value); /* counter inc, gauge add, histogram observe */
+  plexus_status (*metric_set)(plexus_host* host, uint64_t metric, const plexus_str* label_values,
+                              size_t label_count, double value); /* gauges only */
+
+  /* HTTP routes, only under the manifest's route prefix. */
+  plexus_status (*route_add)(plexus_host* host, const plexus_route* route);
+  void (*response_set_status)(plexus_http_response* response, int32_t status);
+  void (*response_set_header)(plexus_http_response* response, plexus_str name, plexus_str value);
+  void (*response_set_body)(plexus_http_response* response, plexus_str body); /* copied */
+  /* Turns the response into a Server-Sent Events stream; `open` runs once it is live. */
+  plexus_status (*response_stream)(plexus_http_response* response, plexus_stream_open_fn open, void* user_data);
+
+  /* Event streams: thread-safe; a closed stream answers PLEXUS_ERR_UNAVAILABLE. */
+  plexus_status (*stream_send)(plexus_event_stream* stream, plexus_str event, plexus_str data, plexus_str id);
+  void (*stream_close)(plexus_event_stream* stream);
+  /* `callback` runs once when the stream ends, for whatever reason. */
+  void (*stream_on_close)(plexus_event_stream* stream, plexus_callback_fn callback, void* user_data);
+  /* The plugin is done with the handle; it must not be used afterwards. */
+  void (*stream_release)(plexus_event_stream* stream);
+
+  /* Timers run on the host's worker pool; none fires after the plugin stops. */
+  plexus_status (*timer_start)(plexus_host* host, uint64_t interval_ms, int32_t repeat, plexus_timer_fn fn,
+                               void* user_data, uint64_t* out_timer);
+  plexus_status (*timer_cancel)(plexus_host* host, uint64_t timer);
+
+  /* Services: named JSON functions other plugins call. */
+  plexus_status (*service_register)(plexus_host* host, plexus_str name, plexus_service_fn fn, void* user_data);
+  plexus_status (*service_call)(plexus_host* host, plexus_str name, plexus_str input_json, uint64_t timeout_ms,
+                                plexus_write_fn write, void* write_data);
+
+  /* Tools: the registry the assistant and MCP serve. */
+  plexus_status (*tool_register)(plexus_host* host, const plexus_tool* tool);
+
+  /* Events: in-process publish/subscribe on topics the manifest permits.
+   * Patterns: "cmdb.ci.changed", "cmdb.*" (one level), "cmdb.>" (any depth). */
+  plexus_status (*event_publish)(plexus_host* host, plexus_str topic, plexus_str payload_json);
+  plexus_status (*event_subscribe)(plexus_host* host, plexus_str pattern, plexus_event_fn fn, void* user_data,
+                                   uint64_t* out_subscription);
+  plexus_status (*event_unsubscribe)(plexus_host* host, uint64_t subscription);
+
+  /* New members are appended here, with a minor version bump. */
+} plexus_host_api;
+
+/* ---- the plugin descriptor ------------------------------------------------------ */
+
+#define PLEXUS_PLUGIN_FLAG_NONE 0u
+
+typedef struct plexus_plugin_descriptor {
+  size_t struct_size;
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  uint64_t flags;
+  const char* name;          /* NUL-terminated, static */
+  const char* version;       /* semantic version, static */
+  const char* metadata_json; /* the same JSON as the metadata section, static */
+
+  /* Builds the instance; register routes, services, ... in start, not here. */
+  plexus_status (*create)(const plexus_host_api* api, plexus_host* host, void** out_instance);
+  plexus_status (*start)(void* instance);
+  void (*stop)(void* instance);
+  void (*destroy)(void* instance);
+} plexus_plugin_descriptor;
+
+typedef const plexus_plugin_descriptor* (*plexus_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PLEXUS_ABI_H */

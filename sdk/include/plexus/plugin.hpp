@@ -1,0 +1,472 @@
+// Plexus plugin SDK: a header-only C++ layer over abi.h. It needs nothing but the
+// C++17 standard library, so a plugin built with another compiler or standard
+// library still loads: only the C ABI crosses the boundary.
+//
+//   class Hello : public plexus::sdk::Plugin {
+//    public:
+//     void start() override {
+//       host().route("GET", "/api/v1/hello", [this](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+//         res.json(200, "{\"hello\":\"world\"}");
+//       });
+//     }
+//   };
+//   PLEXUS_PLUGIN(Hello, "hello", "1.0.0", "{\"type\":\"object\"}")
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "plexus/abi.h"
+
+#define PLEXUS_SDK_VERSION "0.1.0"
+
+namespace plexus::sdk {
+
+inline std::string_view view(plexus_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view(); }
+inline plexus_str str(std::string_view s) { return plexus_str{s.data(), s.size()}; }
+
+// Thrown by host wrappers when a host call fails; the message is the host's reason.
+class Error : public std::runtime_error {
+ public:
+  Error(plexus_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  plexus_status status() const { return status_; }
+
+ private:
+  plexus_status status_;
+};
+
+namespace detail {
+inline void append_to_string(void* target, plexus_str data) {
+  static_cast<std::string*>(target)->append(data.ptr, data.len);
+}
+}  // namespace detail
+
+class Request {
+ public:
+  explicit Request(const plexus_http_request* raw) : raw_(raw) {}
+  std::string_view method() const { return view(raw_->method); }
+  std::string_view path() const { return view(raw_->path); }
+  std::string_view target() const { return view(raw_->target); }
+  std::string_view body() const { return view(raw_->body); }
+  std::string_view request_id() const { return view(raw_->request_id); }
+  std::string_view remote_address() const { return view(raw_->remote_address); }
+  // Header names compare case-insensitively; "" when absent.
+  std::string_view header(std::string_view name) const { return find(raw_->headers, raw_->header_count, name, true); }
+  std::string_view param(std::string_view name) const {
+    return find(raw_->path_params, raw_->path_param_count, name, false);
+  }
+  std::string_view query(std::string_view name) const { return find(raw_->query, raw_->query_count, name, false); }
+  const plexus_http_request& raw() const { return *raw_; }
+
+ private:
+  static bool equal(std::string_view a, std::string_view b, bool fold) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      char x = a[i], y = b[i];
+      if (fold) {
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+      }
+      if (x != y) return false;
+    }
+    return true;
+  }
+  static std::string_view find(const plexus_pair* pairs, std::size_t count, std::string_view name, bool fold) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (equal(view(pairs[i].name), name, fold)) return view(pairs[i].value);
+    }
+    return {};
+  }
+  const plexus_http_request* raw_;
+};
+
+// A live Server-Sent Events stream; copies share one handle, released with the last.
+class EventStream {
+ public:
+  EventStream() = default;
+  EventStream(const plexus_host_api* api, plexus_event_stream* stream)
+      : handle_(std::shared_ptr<plexus_event_stream>(stream, [api](plexus_event_stream* s) { api->stream_release(s); })),
+        api_(api) {}
+  // False once the stream is closed (client gone, too slow, or closed by us).
+  bool send(std::string_view event, std::string_view data, std::string_view id = {}) const {
+    return handle_ && api_->stream_send(handle_.get(), str(event), str(data), str(id)) == PLEXUS_OK;
+  }
+  void close() const {
+    if (handle_) api_->stream_close(handle_.get());
+  }
+  explicit operator bool() const { return static_cast<bool>(handle_); }
+
+ private:
+  std::shared_ptr<plexus_event_stream> handle_;
+  const plexus_host_api* api_ = nullptr;
+};
+
+class Response {
+ public:
+  using StreamOpen = std::function<void(EventStream)>;
+  Response(const plexus_host_api* api, plexus_http_response* raw) : api_(api), raw_(raw) {}
+  Response& status(int code) {
+    api_->response_set_status(raw_, code);
+    return *this;
+  }
+  Response& header(std::string_view name, std::string_view value) {
+    api_->response_set_header(raw_, str(name), str(value));
+    return *this;
+  }
+  Response& body(std::string_view body) {
+    api_->response_set_body(raw_, str(body));
+    return *this;
+  }
+  Response& json(int code, std::string_view json_text) {
+    return status(code).header("Content-Type", "application/json").body(json_text);
+  }
+  Response& text(int code, std::string_view text) {
+    return status(code).header("Content-Type", "text/plain; charset=utf-8").body(text);
+  }
+  // Turns this response into an SSE stream; `open` runs (on a worker) once it is live.
+  void stream(StreamOpen open);
+
+ private:
+  const plexus_host_api* api_;
+  plexus_http_response* raw_;
+};
+
+class Metric {
+ public:
+  Metric() = default;
+  Metric(const plexus_host_api* api, plexus_host* host, std::uint64_t id) : api_(api), host_(host), id_(id) {}
+  // Counter: increment; gauge: add; histogram: observe.
+  void add(double value, const std::vector<std::string_view>& labels = {}) const {
+    if (api_ == nullptr) return;  // default-constructed: not registered (yet)
+    std::vector<plexus_str> values;
+    for (auto label : labels) values.push_back(str(label));
+    api_->metric_add(host_, id_, values.data(), values.size(), value);
+  }
+  void set(double value, const std::vector<std::string_view>& labels = {}) const {
+    if (api_ == nullptr) return;
+    std::vector<plexus_str> values;
+    for (auto label : labels) values.push_back(str(label));
+    api_->metric_set(host_, id_, values.data(), values.size(), value);
+  }
+
+ private:
+  const plexus_host_api* api_ = nullptr;
+  plexus_host* host_ = nullptr;
+  std::uint64_t id_ = 0;
+};
+
+// Typed access to the host services table. Callbacks are kept here, alive for the
+// plugin's lifetime; the host revokes every registration before the plugin goes.
+class Host {
+ public:
+  using Handler = std::function<void(const Request&, Response&)>;
+  using JsonFunction = std::function<std::string(std::string_view input_json)>;
+
+  Host(const plexus_host_api* api, plexus_host* host) : api_(api), host_(host) {}
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  const plexus_host_api* api() const { return api_; }
+  plexus_host* raw() const { return host_; }
+
+  void log(int level, std::string_view message) const { api_->log(host_, level, str(message)); }
+  void debug(std::string_view message) const { log(PLEXUS_LOG_DEBUG, message); }
+  void info(std::string_view message) const { log(PLEXUS_LOG_INFO, message); }
+  void warn(std::string_view message) const { log(PLEXUS_LOG_WARN, message); }
+  void error(std::string_view message) const { log(PLEXUS_LOG_ERROR, message); }
+
+  std::string config_json() const { return read(api_->config_get); }
+  std::string info_json() const { return read(api_->plugin_info); }
+  std::uint64_t generation() const { return api_->plugin_generation(host_); }
+
+  void route(std::string_view method, std::string_view pattern, Handler handler) {
+    auto& slot = add_slot(routes_, RouteSlot{std::move(handler), this});
+    plexus_route route{sizeof(plexus_route), str(method), str(pattern), &Host::call_route, &slot};
+    check(api_->route_add(host_, &route));
+  }
+
+  Metric counter(std::string_view name, std::string_view help, const std::vector<std::string_view>& labels = {}) {
+    return metric(PLEXUS_METRIC_COUNTER, name, help, labels);
+  }
+  Metric gauge(std::string_view name, std::string_view help, const std::vector<std::string_view>& labels = {}) {
+    return metric(PLEXUS_METRIC_GAUGE, name, help, labels);
+  }
+  Metric histogram(std::string_view name, std::string_view help, const std::vector<std::string_view>& labels = {}) {
+    return metric(PLEXUS_METRIC_HISTOGRAM, name, help, labels);
+  }
+
+  // Runs `fn` every `interval_ms` (or once) on a host worker; returns the timer id.
+  std::uint64_t timer(std::uint64_t interval_ms, bool repeat, std::function<void()> fn) {
+    auto& slot = add_slot(timers_, std::move(fn));
+    std::uint64_t id = 0;
+    check(api_->timer_start(host_, interval_ms, repeat ? 1 : 0, &Host::call_timer, &slot, &id));
+    return id;
+  }
+  void cancel_timer(std::uint64_t id) { check(api_->timer_cancel(host_, id)); }
+
+  void service(std::string_view name, JsonFunction fn) {
+    auto& slot = add_slot(functions_, std::move(fn));
+    check(api_->service_register(host_, str(name), &Host::call_function, &slot));
+  }
+  std::string call(std::string_view service, std::string_view input_json, std::uint64_t timeout_ms = 5000) {
+    std::string out;
+    check(api_->service_call(host_, str(service), str(input_json), timeout_ms, &detail::append_to_string, &out));
+    return out;
+  }
+
+  void tool(std::string_view name, std::string_view description, std::string_view input_schema_json, JsonFunction fn) {
+    auto& slot = add_slot(functions_, std::move(fn));
+    plexus_tool tool{sizeof(plexus_tool), str(name), str(description), str(input_schema_json), &Host::call_function,
+                     &slot};
+    check(api_->tool_register(host_, &tool));
+  }
+
+  void publish(std::string_view topic, std::string_view payload_json) {
+    check(api_->event_publish(host_, str(topic), str(payload_json)));
+  }
+  std::uint64_t subscribe(std::string_view pattern, std::function<void(std::string_view, std::string_view)> fn) {
+    auto& slot = add_slot(subscribers_, std::move(fn));
+    std::uint64_t id = 0;
+    check(api_->event_subscribe(host_, str(pattern), &Host::call_subscriber, &slot, &id));
+    return id;
+  }
+  void unsubscribe(std::uint64_t id) { check(api_->event_unsubscribe(host_, id)); }
+
+ private:
+  struct RouteSlot {
+    Handler handler;
+    Host* host;
+  };
+  using Reader = plexus_status (*)(plexus_host*, plexus_write_fn, void*);
+
+  // Handlers run concurrently on worker threads and may register too (e.g. start a
+  // timer), so appending is locked; a slot itself never changes once appended.
+  template <class Slot, class Value>
+  Slot& add_slot(std::list<Slot>& slots, Value&& value) {
+    std::lock_guard<std::mutex> lock(slots_mutex_);
+    return slots.emplace_back(std::forward<Value>(value));
+  }
+
+  std::string read(Reader reader) const {
+    std::string out;
+    check(reader(host_, &detail::append_to_string, &out));
+    return out;
+  }
+  void check(plexus_status status) const {
+    if (status != PLEXUS_OK) throw Error(status, std::string(view(api_->last_error(host_))));
+  }
+  Metric metric(int kind, std::string_view name, std::string_view help, const std::vector<std::string_view>& labels) {
+    std::vector<plexus_str> names;
+    for (auto label : labels) names.push_back(str(label));
+    std::uint64_t id = 0;
+    check(api_->metric_register(host_, kind, str(name), str(help), names.data(), names.size(), &id));
+    return Metric(api_, host_, id);
+  }
+
+  // The exception barrier: nothing thrown by plugin code crosses into the host.
+  template <class Fn>
+  plexus_status guarded(Fn&& fn) const noexcept {
+    try {
+      fn();
+      return PLEXUS_OK;
+    } catch (const std::exception& e) {
+      try {
+        error(std::string("unhandled exception: ") + e.what());
+      } catch (...) {
+      }
+      return PLEXUS_ERR_INTERNAL;
+    } catch (...) {
+      try {
+        error("unhandled non-standard exception");
+      } catch (...) {
+      }
+      return PLEXUS_ERR_INTERNAL;
+    }
+  }
+
+  static plexus_status call_route(void* user_data, const plexus_http_request* request, plexus_http_response* response) {
+    auto* slot = static_cast<RouteSlot*>(user_data);
+    return slot->host->guarded([&] {
+      Request req(request);
+      Response res(slot->host->api_, response);
+      slot->handler(req, res);
+    });
+  }
+  static void call_timer(void* user_data) {
+    try {
+      (*static_cast<std::function<void()>*>(user_data))();
+    } catch (...) {
+    }
+  }
+  static plexus_status call_function(void* user_data, plexus_str input, plexus_write_fn write, void* write_data) {
+    try {
+      const std::string out = (*static_cast<JsonFunction*>(user_data))(view(input));
+      write(write_data, str(out));
+      return PLEXUS_OK;
+    } catch (const Error& e) {
+      return e.status();
+    } catch (...) {
+      return PLEXUS_ERR_INTERNAL;
+    }
+  }
+  static void call_subscriber(void* user_data, plexus_str topic, plexus_str payload) {
+    try {
+      (*static_cast<std::function<void(std::string_view, std::string_view)>*>(user_data))(view(topic), view(payload));
+    } catch (...) {
+    }
+  }
+
+  const plexus_host_api* api_;
+  plexus_host* host_;
+  // std::list: registered addresses must never move.
+  std::mutex slots_mutex_;
+  std::list<RouteSlot> routes_;
+  std::list<std::function<void()>> timers_;
+  std::list<JsonFunction> functions_;
+  std::list<std::function<void(std::string_view, std::string_view)>> subscribers_;
+};
+
+namespace detail {
+struct StreamOpenSlot {
+  const plexus_host_api* api;
+  Response::StreamOpen open;
+};
+inline void call_stream_open(void* user_data, plexus_event_stream* stream) noexcept {
+  std::unique_ptr<StreamOpenSlot> slot(static_cast<StreamOpenSlot*>(user_data));
+  try {
+    EventStream handle(slot->api, stream);  // on bad_alloc, shared_ptr still releases the stream
+    try {
+      slot->open(handle);
+    } catch (...) {
+      handle.close();
+    }
+  } catch (...) {
+  }
+}
+}  // namespace detail
+
+inline void Response::stream(StreamOpen open) {
+  // The slot is freed by call_stream_open, which the host calls exactly once...
+  auto slot = std::make_unique<detail::StreamOpenSlot>(detail::StreamOpenSlot{api_, std::move(open)});
+  if (api_->response_stream(raw_, &detail::call_stream_open, slot.get()) != PLEXUS_OK) {
+    throw Error(PLEXUS_ERR_UNAVAILABLE, "cannot start an event stream");
+  }
+  slot.release();  // ...now that the host has accepted it.
+}
+
+// Base class of every plugin. start() registers what the plugin offers; stop()
+// lets it finish work of its own (the host revokes registrations afterwards).
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  virtual void start() {}
+  virtual void stop() {}
+  Host& host() { return *host_; }
+
+  void attach(Host* host) { host_ = host; }
+
+ private:
+  Host* host_ = nullptr;
+};
+
+namespace detail {
+
+template <class P>
+struct Instance {
+  Instance(const plexus_host_api* api, plexus_host* raw) : host(api, raw) { plugin.attach(&host); }
+  Host host;
+  P plugin;
+};
+
+template <class P>
+plexus_status create(const plexus_host_api* api, plexus_host* host, void** out) noexcept {
+  if (api == nullptr || out == nullptr || api->abi_major != PLEXUS_ABI_MAJOR) return PLEXUS_ERR_INVALID;
+  // This layer calls every member of the table it was compiled against without
+  // checking each: refuse an older host (lower minor, shorter table) up front.
+  constexpr std::uint32_t plugin_minor = PLEXUS_ABI_MINOR;  // a variable: no -Wtype-limits while it is 0
+  if (api->abi_minor < plugin_minor || api->struct_size < sizeof(plexus_host_api)) {
+    if (PLEXUS_HAS_MEMBER(api, plexus_host_api, log) && api->log != nullptr) {
+      api->log(host, PLEXUS_LOG_ERROR, str("create failed: the host's ABI minor is older than the plugin's"));
+    }
+    return PLEXUS_ERR_INVALID;
+  }
+  try {
+    *out = new Instance<P>(api, host);
+    return PLEXUS_OK;
+  } catch (const std::exception& e) {
+    api->log(host, PLEXUS_LOG_ERROR, str(std::string("create failed: ") + e.what()));
+  } catch (...) {
+    api->log(host, PLEXUS_LOG_ERROR, str("create failed: non-standard exception"));
+  }
+  return PLEXUS_ERR_INTERNAL;
+}
+
+template <class P>
+plexus_status start(void* instance) noexcept {
+  auto* self = static_cast<Instance<P>*>(instance);
+  try {
+    self->plugin.start();
+    return PLEXUS_OK;
+  } catch (const Error& e) {
+    self->host.error(std::string("start failed: ") + e.what());
+    return e.status();
+  } catch (const std::exception& e) {
+    self->host.error(std::string("start failed: ") + e.what());
+  } catch (...) {
+    self->host.error("start failed: non-standard exception");
+  }
+  return PLEXUS_ERR_INTERNAL;
+}
+
+template <class P>
+void stop(void* instance) noexcept {
+  auto* self = static_cast<Instance<P>*>(instance);
+  try {
+    self->plugin.stop();
+  } catch (...) {
+    self->host.error("stop threw; ignored");
+  }
+}
+
+template <class P>
+void destroy(void* instance) noexcept {
+  delete static_cast<Instance<P>*>(instance);
+}
+
+}  // namespace detail
+}  // namespace plexus::sdk
+
+#define PLEXUS_STRINGIFY_(x) #x
+#define PLEXUS_STRINGIFY(x) PLEXUS_STRINGIFY_(x)
+
+// One line per plugin: the descriptor, the exception barrier, the exported entry
+// symbol and the metadata section the kernel reads before loading the library.
+// NAME and VERSION are string literals; CONFIG_SCHEMA a string literal of JSON Schema.
+#define PLEXUS_PLUGIN(PluginClass, NAME, VERSION, CONFIG_SCHEMA)                                                \
+  __attribute__((section(PLEXUS_METADATA_SECTION), used)) static const char plexus_plugin_metadata[] =          \
+      "{\"name\":\"" NAME "\",\"version\":\"" VERSION "\",\"abi_major\":" PLEXUS_STRINGIFY(PLEXUS_ABI_MAJOR)    \
+      ",\"abi_minor\":" PLEXUS_STRINGIFY(PLEXUS_ABI_MINOR) ",\"sdk_version\":\"" PLEXUS_SDK_VERSION             \
+      "\",\"compiler\":\"" __VERSION__ "\",\"config_schema\":" CONFIG_SCHEMA "}";                              \
+  extern "C" __attribute__((visibility("default"))) const plexus_plugin_descriptor* plexus_plugin_v1(void) {   \
+    static const plexus_plugin_descriptor descriptor = {sizeof(plexus_plugin_descriptor),                      \
+                                                        PLEXUS_ABI_MAJOR,                                      \
+                                                        PLEXUS_ABI_MINOR,                                      \
+                                                        PLEXUS_PLUGIN_FLAG_NONE,                               \
+                                                        NAME,                                                  \
+                                                        VERSION,                                               \
+                                                        plexus_plugin_metadata,                                \
+                                                        &::plexus::sdk::detail::create<PluginClass>,           \
+                                                        &::plexus::sdk::detail::start<PluginClass>,            \
+                                                        &::plexus::sdk::detail::stop<PluginClass>,             \
+                                                        &::plexus::sdk::detail::destroy<PluginClass>};         \
+    return &descriptor;                                                                                        \
+  }

@@ -1,0 +1,349 @@
+// The plugin host with real plugin libraries behind a real HTTP server: ABI checks
+// before dlopen, exception barriers, hot reload under load, drains, timers and
+// isolation between plugins.
+#include <httplib.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <future>
+#include <thread>
+
+#include "kernel/events/bus.hpp"
+#include "kernel/http/server.hpp"
+#include "kernel/plugins/plugin_host.hpp"
+#include "tests/support/test_support.hpp"
+
+using namespace std::chrono_literals;
+using plexus::test::TempDir;
+
+namespace {
+
+std::filesystem::path test_plugins() { return plexus::test::binary_dir() / "lib" / "plexus" / "test"; }
+
+std::string manifest(const std::string& name, const std::string& library, const std::string& extra = "") {
+  return "name: " + name + "\nlibrary: " + library + "\nenabled: true\n" + extra;
+}
+
+// A server, a router and a plugin host over a temporary manifests directory.
+struct Fixture {
+  explicit Fixture(bool watch = false) {
+    options.listeners[0].port = 0;
+    options.workers = 4;
+    server = std::make_unique<plexus::http::Server>(options, router, registry);
+    plexus::plugins::PluginHostOptions host_options;
+    host_options.library_dir = test_plugins();
+    host_options.manifests_dir = dir.path() / "manifests";
+    host_options.run_dir = dir.path() / "run";
+    host_options.drain_timeout = 5s;
+    host_options.watch = watch;
+    host_options.breaker_failures = 3;
+    host_options.breaker_cooldown = 60s;
+    std::filesystem::create_directories(host_options.manifests_dir);
+    manifests = host_options.manifests_dir;
+    host = std::make_unique<plexus::plugins::PluginHost>(host_options, router, registry, bus);
+    host->register_admin_routes(router);
+    server->start();
+  }
+  ~Fixture() {
+    host->stop();
+    server->stop(2s);
+  }
+  void write_manifest(const std::string& file, const std::string& text) const {
+    // Write then rename, as an operator's editor or deploy tool would.
+    const auto tmp = dir.path() / (file + ".tmp");
+    { std::ofstream(tmp) << text; }
+    std::filesystem::rename(tmp, manifests / file);
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", server->port());
+    c.set_read_timeout(20);
+    c.set_keep_alive(true);
+    return c;
+  }
+  nlohmann::json plugin(const std::string& name) const {
+    const auto status = host->status();  // a range-for over a temporary's member would dangle
+    for (const auto& item : status["items"]) {
+      if (item["name"] == name) return item;
+    }
+    return nullptr;
+  }
+
+  TempDir dir;
+  std::filesystem::path manifests;
+  plexus::metrics::Registry registry;
+  plexus::http::Router router;
+  plexus::events::Bus bus;
+  plexus::http::ServerOptions options;
+  std::unique_ptr<plexus::http::Server> server;
+  std::unique_ptr<plexus::plugins::PluginHost> host;
+};
+
+int generation_of(httplib::Client& client, const std::string& plugin) {
+  auto response = client.Get("/api/v1/" + plugin + "/generation");
+  if (!response || response->status != 200) return -1;
+  return nlohmann::json::parse(response->body)["generation"].get<int>();
+}
+
+}  // namespace
+
+TEST_CASE("a plugin loads, serves its routes and reports its state", "[plugins]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so"));
+  f.host->start();
+  auto client = f.client();
+  REQUIRE(generation_of(client, "probe-a") == 1);
+  const auto state = f.plugin("probe-a");
+  REQUIRE(state["state"] == "running");
+  REQUIRE(state["version"] == "1.2.0");
+  REQUIRE(state["generation"] == 1);
+  REQUIRE(state["last_error"].is_null());
+
+  auto listed = client.Get("/api/v1/admin/plugins");
+  REQUIRE(listed->status == 200);
+  REQUIRE(nlohmann::json::parse(listed->body)["items"][0]["name"] == "probe-a");
+  auto reloaded = client.Post("/api/v1/admin/plugins/probe-a/reload", "", "application/json");
+  REQUIRE(reloaded->status == 200);
+  REQUIRE(generation_of(client, "probe-a") == 2);
+  // The previous copy is gone from the run directory.
+  std::size_t copies = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(f.dir.path() / "run")) copies += entry.is_regular_file();
+  REQUIRE(copies == 1);
+}
+
+TEST_CASE("ABI and metadata mismatches are refused before any plugin code runs", "[plugins][abi]") {
+  Fixture f;
+  const auto marker = f.dir.path() / "constructor-ran";
+  setenv("PLEXUS_TEST_MARKER", marker.c_str(), 1);
+  f.write_manifest("abi-major.yaml", manifest("abi-major", "libplexus_test_abi_major.so"));
+  f.write_manifest("abi-minor.yaml", manifest("abi-minor", "libplexus_test_abi_minor.so"));
+  f.write_manifest("no-metadata.yaml", manifest("no-metadata", "libplexus_test_no_metadata.so"));
+  { std::ofstream(f.dir.path() / "not-elf.so") << "#!/bin/sh\necho not a library\n"; }
+  f.write_manifest("not-elf.yaml", manifest("not-elf", (f.dir.path() / "not-elf.so").string()));
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so"));
+  f.host->start();
+  unsetenv("PLEXUS_TEST_MARKER");
+
+  REQUIRE(f.plugin("abi-major")["state"] == "failed");
+  REQUIRE_THAT(f.plugin("abi-major")["last_error"].get<std::string>(), Catch::Contains("expected ABI major 1, got 2"));
+  REQUIRE_THAT(f.plugin("abi-minor")["last_error"].get<std::string>(),
+               Catch::Contains("expected ABI minor <= 0, got 99"));
+  REQUIRE_THAT(f.plugin("no-metadata")["last_error"].get<std::string>(), Catch::Contains("expected a .plexus_metadata"));
+  REQUIRE_THAT(f.plugin("not-elf")["last_error"].get<std::string>(), Catch::Contains("expected an ELF"));
+  REQUIRE_FALSE(std::filesystem::exists(marker));
+  // The others do not stop a good plugin.
+  REQUIRE(f.plugin("probe-a")["state"] == "running");
+  std::string reason;
+  REQUIRE_FALSE(f.host->all_running(reason));
+  REQUIRE_THAT(reason, Catch::Contains("enabled but not running"));
+}
+
+TEST_CASE("an older plugin with a smaller descriptor still loads", "[plugins][abi]") {
+  Fixture f;
+  f.write_manifest("old.yaml", manifest("old", "libplexus_test_old.so"));
+  f.host->start();
+  auto response = f.client().Get("/api/v1/old/ping");
+  REQUIRE(response);
+  REQUIRE(response->status == 200);
+  REQUIRE(response->body == "pong");
+  REQUIRE(f.host->disable("old").ok);  // no stop or destroy to call, and that is fine
+  REQUIRE(f.client().Get("/api/v1/old/ping")->status == 404);
+}
+
+TEST_CASE("exceptions in plugins become JSON 500s and open the circuit breaker", "[plugins]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so"));
+  f.host->start();
+  auto client = f.client();
+  auto thrown = client.Get("/api/v1/probe-a/throw");
+  REQUIRE(thrown->status == 500);
+  const auto error = nlohmann::json::parse(thrown->body)["error"];
+  REQUIRE(error["code"] == "plugin_error");
+  REQUIRE(thrown->body.find("probe failure") == std::string::npos);
+  REQUIRE(client.Get("/api/v1/probe-a/throw-int")->status == 500);
+  REQUIRE(client.Get("/api/v1/probe-a/throw")->status == 500);  // third failure opens the circuit
+  auto paused = client.Get("/api/v1/probe-a/generation");
+  REQUIRE(paused->status == 503);
+  REQUIRE(nlohmann::json::parse(paused->body)["error"]["code"] == "plugin_circuit_open");
+  REQUIRE(f.plugin("probe-a")["circuit_open"] == true);
+  // A reload brings a fresh generation with a closed circuit.
+  REQUIRE(f.host->reload("probe-a").ok);
+  REQUIRE(generation_of(client, "probe-a") == 2);
+}
+
+TEST_CASE("reload under load: not one failed request over 50 reloads", "[plugins][reload]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so"));
+  f.host->start();
+  std::atomic<bool> running{true};
+  std::atomic<int> failures{0};
+  std::atomic<int> requests{0};
+  std::atomic<int> highest{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 3; ++c) {
+    clients.emplace_back([&] {
+      auto client = f.client();
+      int last = 0;
+      while (running) {
+        const int generation = generation_of(client, "probe-a");
+        ++requests;
+        if (generation < last) ++failures;  // never back to an older generation
+        if (generation < 1) {
+          ++failures;
+        } else {
+          last = generation;
+          int seen = highest.load();
+          while (generation > seen && !highest.compare_exchange_weak(seen, generation)) {
+          }
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) {
+    const auto result = f.host->reload("probe-a");
+    INFO(result.message);
+    REQUIRE(result.ok);
+    const int expected = i + 2;
+    // Every client request after the reload sees the new generation.
+    auto probe = f.client();
+    REQUIRE(generation_of(probe, "probe-a") == expected);
+  }
+  running = false;
+  for (auto& thread : clients) thread.join();
+  INFO("requests: " << requests.load());
+  REQUIRE(failures.load() == 0);
+  REQUIRE(requests.load() > 50);
+  REQUIRE(highest.load() == 51);
+}
+
+TEST_CASE("unloading waits for a blocked handler, then unloads", "[plugins][reload]") {
+  Fixture f;
+  const auto release = f.dir.path() / "release";
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so",
+                                            "config:\n  release_file: " + release.string() + "\n"));
+  f.host->start();
+  auto blocked = std::async(std::launch::async, [&] { return f.client().Get("/api/v1/probe-a/block"); });
+  while (f.plugin("probe-a")["in_flight"].get<int>() == 0) std::this_thread::sleep_for(5ms);
+  auto disabling = std::async(std::launch::async, [&] { return f.host->disable("probe-a"); });
+  REQUIRE(disabling.wait_for(300ms) == std::future_status::timeout);  // still draining
+  { std::ofstream(release) << "go"; }
+  REQUIRE(disabling.get().ok);
+  auto response = blocked.get();
+  REQUIRE(response);
+  REQUIRE(response->status == 200);
+  REQUIRE(response->body == "released");
+  REQUIRE(f.client().Get("/api/v1/probe-a/generation")->status == 404);
+  REQUIRE(f.plugin("probe-a")["state"] == "disabled");
+}
+
+TEST_CASE("a drain that times out keeps the old generation loaded and says so", "[plugins][reload]") {
+  TempDir scratch;
+  Fixture f;
+  f.host.reset();
+  plexus::plugins::PluginHostOptions options;
+  options.library_dir = test_plugins();
+  options.manifests_dir = f.manifests;
+  options.run_dir = f.dir.path() / "run2";
+  options.drain_timeout = 200ms;
+  options.watch = false;
+  f.host = std::make_unique<plexus::plugins::PluginHost>(options, f.router, f.registry, f.bus);
+  const auto release = scratch.path() / "release";
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so",
+                                            "config:\n  release_file: " + release.string() + "\n"));
+  f.host->start();
+  auto blocked = std::async(std::launch::async, [&] { return f.client().Get("/api/v1/probe-a/block"); });
+  while (f.plugin("probe-a")["in_flight"].get<int>() == 0) std::this_thread::sleep_for(5ms);
+  REQUIRE(f.host->reload("probe-a").ok);  // the new generation serves at once
+  auto client = f.client();
+  REQUIRE(generation_of(client, "probe-a") == 2);
+  const auto state = f.plugin("probe-a");
+  REQUIRE_THAT(state["last_error"].get<std::string>(), Catch::Contains("did not drain"));
+  REQUIRE(state["draining"].size() == 1);
+  { std::ofstream(release) << "go"; }
+  REQUIRE(blocked.get()->body == "released");
+}
+
+TEST_CASE("a timer of an unloaded plugin never fires", "[plugins]") {
+  Fixture f;
+  const auto ticks = f.dir.path() / "ticks";
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so",
+                                            "config:\n  timer_file: " + ticks.string() + "\n"));
+  f.host->start();
+  for (int i = 0; i < 500 && plexus::test::read_file(ticks).size() < 20; ++i) std::this_thread::sleep_for(5ms);
+  REQUIRE(plexus::test::read_file(ticks).size() >= 20);
+  REQUIRE(f.host->disable("probe-a").ok);
+  const auto after_unload = plexus::test::read_file(ticks);
+  std::this_thread::sleep_for(200ms);
+  REQUIRE(plexus::test::read_file(ticks) == after_unload);
+}
+
+TEST_CASE("two plugins defining the same symbols keep their own state", "[plugins]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so"));
+  f.write_manifest("probe-b.yaml", manifest("probe-b", "libplexus_test_probe_b.so"));
+  f.host->start();
+  auto client = f.client();
+  auto state = [&](const std::string& plugin) {
+    return nlohmann::json::parse(client.Get("/api/v1/" + plugin + "/state")->body)["state"].get<int>();
+  };
+  REQUIRE(state("probe-a") == 1);
+  REQUIRE(state("probe-a") == 2);
+  REQUIRE(state("probe-b") == 1);
+  REQUIRE(state("probe-a") == 3);
+}
+
+TEST_CASE("a route outside the declared prefix fails the plugin's start", "[plugins][security]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so", "config:\n  bad_route: \"yes\"\n"));
+  f.host->start();
+  const auto state = f.plugin("probe-a");
+  REQUIRE(state["state"] == "failed");
+  REQUIRE_THAT(state["last_error"].get<std::string>(), Catch::Contains("outside the plugin's route prefix"));
+  REQUIRE(f.client().Get("/api/v1/somebody-else/x")->status == 404);
+}
+
+TEST_CASE("a failing new generation leaves the old one serving", "[plugins][reload]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so"));
+  f.host->start();
+  // The new manifest's config breaks the plugin's schema.
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so", "config:\n  unknown: 1\n"));
+  const auto result = f.host->reload("probe-a");
+  REQUIRE_FALSE(result.ok);
+  auto client = f.client();
+  REQUIRE(generation_of(client, "probe-a") == 1);
+  REQUIRE(f.plugin("probe-a")["state"] == "running");
+  REQUIRE_FALSE(f.plugin("probe-a")["last_error"].is_null());
+}
+
+TEST_CASE("the watched manifests directory loads, reloads and unloads plugins", "[plugins][watch]") {
+  Fixture f(true);
+  f.host->start();
+  auto client = f.client();
+  auto wait_for = [&](int generation) {
+    for (int i = 0; i < 500; ++i) {
+      if (generation_of(client, "probe-a") == generation) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so"));
+  REQUIRE(wait_for(1));
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so", "# changed\n"));
+  REQUIRE(wait_for(2));
+  std::filesystem::remove(f.manifests / "probe-a.yaml");
+  REQUIRE(wait_for(-1));
+  REQUIRE(f.plugin("probe-a").is_null());
+}
+
+TEST_CASE("plugin admin routes refuse unknown plugins and actions", "[plugins]") {
+  Fixture f;
+  f.host->start();
+  auto client = f.client();
+  REQUIRE(client.Post("/api/v1/admin/plugins/nope/reload", "", "application/json")->status == 404);
+  f.write_manifest("probe-a.yaml", "name: probe-a\nlibrary: libplexus_test_probe_a.so\nenabled: false\n");
+  f.host->rescan();
+  REQUIRE(client.Post("/api/v1/admin/plugins/probe-a/explode", "", "application/json")->status == 404);
+  REQUIRE(client.Post("/api/v1/admin/plugins/probe-a/reload", "", "application/json")->status == 409);
+  REQUIRE(client.Post("/api/v1/admin/plugins/probe-a/enable", "", "application/json")->status == 200);
+  REQUIRE(generation_of(client, "probe-a") == 1);
+}

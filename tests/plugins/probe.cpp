@@ -1,0 +1,60 @@
+// A test plugin built with the SDK, several times under different names: it
+// reports its generation, throws on request, blocks until told, and runs a timer.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "plexus/plugin.hpp"
+
+// The same global symbol in every copy: RTLD_LOCAL must keep them apart.
+int probe_state = 0;
+
+namespace {
+
+std::string config_value(const std::string& json, const std::string& key) {
+  const auto at = json.find("\"" + key + "\":\"");
+  if (at == std::string::npos) return {};
+  const auto start = at + key.size() + 4;
+  return json.substr(start, json.find('"', start) - start);
+}
+
+class Probe : public plexus::sdk::Plugin {
+ public:
+  void start() override {
+    const std::string prefix = "/api/v1/" PROBE_NAME;
+    const auto config = host().config_json();
+    auto& h = host();
+    h.route("GET", prefix + "/generation", [&h](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+      res.json(200, "{\"generation\":" + std::to_string(h.generation()) + ",\"version\":\"" PROBE_VERSION "\"}");
+    });
+    h.route("GET", prefix + "/state", [](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+      res.json(200, "{\"state\":" + std::to_string(++probe_state) + "}");
+    });
+    h.route("GET", prefix + "/throw", [](const plexus::sdk::Request&, plexus::sdk::Response&) {
+      throw std::runtime_error("probe failure");
+    });
+    h.route("GET", prefix + "/throw-int", [](const plexus::sdk::Request&, plexus::sdk::Response&) { throw 42; });
+    const auto release = config_value(config, "release_file");
+    h.route("GET", prefix + "/block", [release](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+      for (int i = 0; i < 1000 && !std::ifstream(release).good(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      res.text(200, "released");
+    });
+    if (config_value(config, "bad_route") == "yes") {
+      h.route("GET", "/api/v1/somebody-else/x", [](const plexus::sdk::Request&, plexus::sdk::Response&) {});
+    }
+    const auto timer_file = config_value(config, "timer_file");
+    if (!timer_file.empty()) {
+      h.timer(20, true, [timer_file] { std::ofstream(timer_file, std::ios::app) << "tick\n"; });
+    }
+  }
+};
+
+}  // namespace
+
+PLEXUS_PLUGIN(Probe, PROBE_NAME, PROBE_VERSION,
+              R"({"type":"object","properties":{"release_file":{"type":"string"},"timer_file":{"type":"string"},
+                  "bad_route":{"type":"string"}},"additionalProperties":false})")

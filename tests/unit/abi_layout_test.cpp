@@ -1,0 +1,111 @@
+// The ABI only grows: every member recorded in abi_layout.txt must keep its offset
+// and size. A reordered, removed or resized member fails here; a member appended at
+// the end shows up as a new line to add to the dump (and a minor version bump).
+#include <catch2/catch.hpp>
+#include <cstddef>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "plexus/abi.h"
+#include "tests/support/test_support.hpp"
+
+namespace {
+
+#define MEMBER(type, member) \
+  lines.insert(std::string(#type "." #member " ") + std::to_string(offsetof(type, member)) + " " + \
+               std::to_string(sizeof(((type*)nullptr)->member)))
+
+std::set<std::string> current_layout() {
+  std::set<std::string> lines;
+  MEMBER(plexus_str, ptr);
+  MEMBER(plexus_str, len);
+  MEMBER(plexus_pair, name);
+  MEMBER(plexus_pair, value);
+  MEMBER(plexus_http_request, struct_size);
+  MEMBER(plexus_http_request, method);
+  MEMBER(plexus_http_request, path);
+  MEMBER(plexus_http_request, target);
+  MEMBER(plexus_http_request, body);
+  MEMBER(plexus_http_request, request_id);
+  MEMBER(plexus_http_request, remote_address);
+  MEMBER(plexus_http_request, headers);
+  MEMBER(plexus_http_request, header_count);
+  MEMBER(plexus_http_request, path_params);
+  MEMBER(plexus_http_request, path_param_count);
+  MEMBER(plexus_http_request, query);
+  MEMBER(plexus_http_request, query_count);
+  MEMBER(plexus_route, struct_size);
+  MEMBER(plexus_route, method);
+  MEMBER(plexus_route, pattern);
+  MEMBER(plexus_route, handler);
+  MEMBER(plexus_route, user_data);
+  MEMBER(plexus_tool, struct_size);
+  MEMBER(plexus_tool, name);
+  MEMBER(plexus_tool, description);
+  MEMBER(plexus_tool, input_schema_json);
+  MEMBER(plexus_tool, handler);
+  MEMBER(plexus_tool, user_data);
+  MEMBER(plexus_host_api, struct_size);
+  MEMBER(plexus_host_api, abi_major);
+  MEMBER(plexus_host_api, abi_minor);
+  MEMBER(plexus_host_api, last_error);
+  MEMBER(plexus_host_api, log);
+  MEMBER(plexus_host_api, config_get);
+  MEMBER(plexus_host_api, plugin_info);
+  MEMBER(plexus_host_api, plugin_generation);
+  MEMBER(plexus_host_api, metric_register);
+  MEMBER(plexus_host_api, metric_add);
+  MEMBER(plexus_host_api, metric_set);
+  MEMBER(plexus_host_api, route_add);
+  MEMBER(plexus_host_api, response_set_status);
+  MEMBER(plexus_host_api, response_set_header);
+  MEMBER(plexus_host_api, response_set_body);
+  MEMBER(plexus_host_api, response_stream);
+  MEMBER(plexus_host_api, stream_send);
+  MEMBER(plexus_host_api, stream_close);
+  MEMBER(plexus_host_api, stream_on_close);
+  MEMBER(plexus_host_api, stream_release);
+  MEMBER(plexus_host_api, timer_start);
+  MEMBER(plexus_host_api, timer_cancel);
+  MEMBER(plexus_host_api, service_register);
+  MEMBER(plexus_host_api, service_call);
+  MEMBER(plexus_host_api, tool_register);
+  MEMBER(plexus_host_api, event_publish);
+  MEMBER(plexus_host_api, event_subscribe);
+  MEMBER(plexus_host_api, event_unsubscribe);
+  MEMBER(plexus_plugin_descriptor, struct_size);
+  MEMBER(plexus_plugin_descriptor, abi_major);
+  MEMBER(plexus_plugin_descriptor, abi_minor);
+  MEMBER(plexus_plugin_descriptor, flags);
+  MEMBER(plexus_plugin_descriptor, name);
+  MEMBER(plexus_plugin_descriptor, version);
+  MEMBER(plexus_plugin_descriptor, metadata_json);
+  MEMBER(plexus_plugin_descriptor, create);
+  MEMBER(plexus_plugin_descriptor, start);
+  MEMBER(plexus_plugin_descriptor, stop);
+  MEMBER(plexus_plugin_descriptor, destroy);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("every recorded ABI member keeps its offset and size", "[abi]") {
+  const auto dump = plexus::test::source_dir() / "tests" / "unit" / "abi_layout.txt";
+  std::istringstream stored(plexus::test::read_file(dump));
+  const auto current = current_layout();
+  std::size_t checked = 0;
+  for (std::string line; std::getline(stored, line);) {
+    if (line.empty() || line.front() == '#') continue;
+    INFO("recorded: " << line);
+    REQUIRE(current.count(line) == 1);
+    ++checked;
+  }
+  // Every current member is recorded, so the next change is checked against it.
+  REQUIRE(checked == current.size());
+}
+
+TEST_CASE("the ABI version in the header matches the recorded one", "[abi]") {
+  REQUIRE(PLEXUS_ABI_MAJOR == 1);
+  REQUIRE(PLEXUS_ABI_MINOR == 0);
+}
