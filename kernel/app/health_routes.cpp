@@ -8,9 +8,10 @@ void register_health_routes(App& app) {
   using http::Request;
   using http::Response;
   std::vector<http::Route> routes;
-  routes.push_back({"GET", "/healthz",
-                    [](Request&) { return Response::json(200, {{"status", "ok"}}); },
-                    http::Surface::both});
+  http::Route healthz{"GET", "/healthz", [](Request&) { return Response::json(200, {{"status", "ok"}}); },
+                      http::Surface::both};
+  healthz.non_blocking = true;
+  routes.push_back(std::move(healthz));
   routes.push_back({"GET", "/readyz",
                     [&app](Request&) {
                       nlohmann::json checks = nlohmann::json::object();
@@ -27,11 +28,13 @@ void register_health_routes(App& app) {
                     },
                     http::Surface::both});
   if (app.config().get_bool("metrics.enabled")) {
-    routes.push_back({"GET", "/metrics",
-                      [&app](Request&) {
-                        return Response::text(200, app.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
-                      },
-                      http::Surface::api});
+    http::Route metrics{"GET", "/metrics",
+                        [&app](Request&) {
+                          return Response::text(200, app.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
+                        },
+                        http::Surface::api};
+    metrics.non_blocking = true;  // rendering reads atomics; /readyz pings the database and stays on a worker
+    routes.push_back(std::move(metrics));
   }
   app.router().add_all(std::move(routes));
 }

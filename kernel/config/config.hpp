@@ -89,7 +89,7 @@ class Config {
  public:
   // Defaults only (no file, no environment).
   static Config defaults(const Schema& schema);
-  // Defaults <- YAML file <- environment. Throws ConfigError.
+  // Defaults <- YAML file <- environment; an empty `file` means no file. Throws ConfigError.
   static Config load(const std::filesystem::path& file, const Schema& schema, const Environment& env);
 
   // Command-line flags and tests: parse `text` as the key's type; throws ConfigError.

@@ -156,12 +156,14 @@ Config Config::load(const std::filesystem::path& file, const Schema& schema, con
   config.env_ = env;
   const std::string file_name = file.string();
 
-  std::string text;
-  std::string error;
-  if (!read_text_file(file, text, error)) fail(Source{file_name}, "", "cannot read the configuration file: " + error);
-
   const References references{config.env_, file.parent_path()};
-  std::vector<Assignment> assignments = FileReader(schema, file_name, references).read(parse_document(file_name, text));
+  std::vector<Assignment> assignments;
+  if (!file.empty()) {
+    std::string text;
+    std::string error;
+    if (!read_text_file(file, text, error)) fail(Source{file_name}, "", "cannot read the configuration file: " + error);
+    assignments = FileReader(schema, file_name, references).read(parse_document(file_name, text));
+  }
   for (Assignment& assignment : read_environment(schema, env, references)) assignments.push_back(std::move(assignment));
 
   for (Assignment& assignment : assignments) {

@@ -76,39 +76,42 @@ Dispatcher::Dispatcher(Router& router, metrics::Registry& metrics)
       access_log_(log::get("http.access")),
       log_(log::get("http")) {}
 
-Dispatched Dispatcher::dispatch(Request& request, Surface surface) const {
-  Dispatched result{Response{}, "unmatched"};
-  try {
-    if (!split_target(request.target, request.path, request.query)) {
-      throw HttpError(400, "bad_request", "the request target is malformed");
-    }
-    auto match = router_.match(request.method, request.path, surface);
-    if (match.outcome == RouteMatch::Outcome::not_found) {
-      throw HttpError(404, "not_found", "no route for " + request.path);
-    }
-    if (match.outcome == RouteMatch::Outcome::method_not_allowed) {
-      std::string allow = fmt::format("{}", fmt::join(match.allowed_methods, ", "));
-      Response response = Response::error(405, "method_not_allowed",
-                                          request.method + " is not allowed here; allowed: " + allow, nullptr,
-                                          request.request_id);
-      response.headers.set("Allow", allow);
-      result.response = std::move(response);
-      return result;
-    }
-    result.route_label = match.route->pattern;
+Routed Dispatcher::route(Request& request, Surface surface) const {
+  Routed result;
+  if (!split_target(request.target, request.path, request.query)) {
+    result.answer = Response::error(400, "bad_request", "the request target is malformed", nullptr, request.request_id);
+    return result;
+  }
+  auto match = router_.match(request.method, request.path, surface);
+  if (match.outcome == RouteMatch::Outcome::not_found) {
+    result.answer = Response::error(404, "not_found", "no route for " + request.path, nullptr, request.request_id);
+  } else if (match.outcome == RouteMatch::Outcome::method_not_allowed) {
+    std::string allow = fmt::format("{}", fmt::join(match.allowed_methods, ", "));
+    result.answer = Response::error(405, "method_not_allowed",
+                                    request.method + " is not allowed here; allowed: " + allow, nullptr,
+                                    request.request_id);
+    result.answer->headers.set("Allow", allow);
+  } else {
     request.path_params = std::move(match.params);
-    log::RequestScope scope(request.request_id);
-    result.response = match.route->handler(request);
+    result.route = std::move(match.route);
+  }
+  return result;
+}
+
+Dispatched Dispatcher::run(Request& request, Routed routed) const {
+  if (routed.answer) return {std::move(*routed.answer), "unmatched"};
+  Dispatched result{Response{}, routed.route->pattern};
+  log::RequestScope scope(request.request_id);
+  try {
+    result.response = routed.route->handler(request);
   } catch (const HttpError& e) {
     result.response = Response::error(e.status(), e.code(), e.what(), e.details(), request.request_id);
   } catch (const std::exception& e) {
     // The client learns only that it failed and which request id to quote.
-    log::RequestScope scope(request.request_id);
     log_->error("handler for {} {} failed: {}", request.method, request.path, e.what());
     result.response = Response::error(500, "internal_error", "the server could not complete the request",
                                       nullptr, request.request_id);
   } catch (...) {
-    log::RequestScope scope(request.request_id);
     log_->error("handler for {} {} threw a non-standard exception", request.method, request.path);
     result.response = Response::error(500, "internal_error", "the server could not complete the request",
                                       nullptr, request.request_id);

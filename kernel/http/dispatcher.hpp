@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "kernel/http/message.hpp"
@@ -28,13 +29,23 @@ struct Dispatched {
   std::string route_label;  // the matched pattern, or "unmatched": bounded metric cardinality
 };
 
+// A request matched to its route, or answered already (400, 404, 405).
+struct Routed {
+  std::shared_ptr<const Route> route;
+  std::optional<Response> answer;
+};
+
 class Dispatcher {
  public:
   Dispatcher(Router& router, metrics::Registry& metrics);
 
-  // Fills request.path/query from request.target, matches and runs the handler.
-  // Never throws: every failure becomes the JSON error body.
-  Dispatched dispatch(Request& request, Surface surface) const;
+  // Fills request.path/query/path_params from request.target and finds the route.
+  // Cheap and non-blocking: it runs on the I/O thread. Never throws.
+  Routed route(Request& request, Surface surface) const;
+  // Runs the route's handler behind the exception barrier. Never throws: every
+  // failure becomes the JSON error body.
+  Dispatched run(Request& request, Routed routed) const;
+  Dispatched dispatch(Request& request, Surface surface) const { return run(request, route(request, surface)); }
 
   // After the response is written (or the stream started).
   void completed(const Request& request, int status, const std::string& route_label, std::size_t bytes,

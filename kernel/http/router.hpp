@@ -24,6 +24,9 @@ struct Route {
   Handler handler;
   Surface surface = Surface::api;
   std::string owner = "kernel";  // who registered it: "kernel" or a plugin name
+  // The handler never blocks, so it runs on the I/O thread and skips the hand-off
+  // to the worker pool. Anything that may wait (database, network, locks) must not set it.
+  bool non_blocking = false;
 };
 
 struct RouteMatch {

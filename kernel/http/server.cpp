@@ -36,8 +36,11 @@ Server::Impl::Impl(ServerOptions server_options, Router& router, metrics::Regist
     : options(std::move(server_options)),
       dispatcher(router, registry),
       sse_streams(registry.gauge("plexus_http_sse_streams_open", "Server-Sent Events streams open now.").with({})),
-      ioc(options.io_threads),
-      workers(static_cast<std::size_t>(options.workers)) {}
+      workers(static_cast<std::size_t>(options.workers)) {
+  for (int i = 0; i < std::max(1, options.io_threads); ++i) {
+    contexts.push_back(std::make_unique<net::io_context>(1));  // 1: each runs on exactly one thread
+  }
+}
 
 Server::Impl::~Impl() {
   // Acceptors belong to the io_context's services: close them while it still exists.
@@ -46,7 +49,8 @@ Server::Impl::~Impl() {
 }
 
 void Server::Impl::accept(ListenerContext& listener) {
-  listener.acceptor->async_accept(net::make_strand(ioc), [this, &listener](beast::error_code ec, tcp::socket socket) {
+  listener.acceptor->async_accept(context_for_next_connection(), [this, &listener](beast::error_code ec,
+                                                                                   tcp::socket socket) {
     if (ec == net::error::operation_aborted || !listener.acceptor->is_open()) return;
     if (!ec) {
       if (stopping) {
@@ -60,7 +64,7 @@ void Server::Impl::accept(ListenerContext& listener) {
     } else if (ec == net::error::no_descriptors) {
       // Out of file descriptors: back off briefly instead of spinning.
       log::get("http")->error("accept on listener '{}' failed: {}", listener.options.name, ec.message());
-      auto timer = std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(50));
+      auto timer = std::make_shared<net::steady_timer>(acceptor_context(), std::chrono::milliseconds(50));
       timer->async_wait([this, &listener, timer](beast::error_code) { accept(listener); });
       return;
     }
@@ -114,7 +118,7 @@ void Server::start() {
       throw std::runtime_error(fmt::format("listener '{}': '{}' is not an IP address", options.name, options.address));
     }
     const tcp::endpoint endpoint(address, static_cast<unsigned short>(options.port));
-    auto& acceptor = listener->acceptor.emplace(impl_->ioc);
+    auto& acceptor = listener->acceptor.emplace(impl_->acceptor_context());
     acceptor.open(endpoint.protocol(), ec);
     if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) acceptor.bind(endpoint, ec);
@@ -126,9 +130,9 @@ void Server::start() {
     impl_->listeners.push_back(std::move(listener));
   }
   for (auto& listener : impl_->listeners) impl_->accept(*listener);
-  impl_->keep_running.emplace(impl_->ioc.get_executor());
-  for (int i = 0; i < impl_->options.io_threads; ++i) {
-    impl_->io_threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& context : impl_->contexts) {
+    impl_->keep_running.push_back(net::make_work_guard(*context));
+    impl_->io_threads.emplace_back([&context = *context] { context.run(); });
   }
   for (const auto& listener : impl_->listeners) {
     log::get("http")->info("listening on {}://{}:{} ({})", listener->tls ? "https" : "http",
@@ -156,7 +160,7 @@ bool Server::stop(std::chrono::milliseconds deadline) {
   const auto until = Clock::now() + deadline;
   impl_->stopping = true;
   for (auto& listener : impl_->listeners) {
-    net::post(impl_->ioc, [&listener] {
+    net::post(impl_->acceptor_context(), [&listener] {
       beast::error_code ignored;
       listener->acceptor->close(ignored);
     });
@@ -175,8 +179,8 @@ bool Server::stop(std::chrono::milliseconds deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  impl_->keep_running.reset();
-  impl_->ioc.stop();
+  impl_->keep_running.clear();
+  for (auto& context : impl_->contexts) context->stop();
   for (auto& thread : impl_->io_threads) thread.join();
   impl_->io_threads.clear();
   // Handlers still running past the deadline are left to finish; the pool joins them.

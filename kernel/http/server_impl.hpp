@@ -51,10 +51,16 @@ struct Server::Impl {
   metrics::Gauge& sse_streams;
   std::vector<std::unique_ptr<ListenerContext>> listeners;
 
-  net::io_context ioc;
+  // One io_context per I/O thread: a connection lives on one thread for its whole
+  // life, so its handlers need no strand and no locks. contexts[0] also accepts.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::atomic<std::size_t> next_context{0};
   net::thread_pool workers;
   std::vector<std::thread> io_threads;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+
+  net::io_context& acceptor_context() { return *contexts.front(); }
+  net::io_context& context_for_next_connection() { return *contexts[next_context++ % contexts.size()]; }
 };
 
 // Takes over an accepted socket: HTTP or, when the listener has TLS, HTTPS.

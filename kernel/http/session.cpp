@@ -262,9 +262,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
     if (log::debug_mode()) log_request_details();
 
+    Routed routed = server_.dispatcher.route(request_, listener_.options.surface);
+    if (routed.answer || routed.route->non_blocking) {
+      // Errors and handlers that never block answer right here: no thread hand-off.
+      return write_response(server_.dispatcher.run(request_, std::move(routed)), true);
+    }
     // The worker pool runs the handler; the strand resumes with its response.
-    net::post(server_.workers, [self = this->shared_from_this()] {
-      Dispatched dispatched = self->server_.dispatcher.dispatch(self->request_, self->listener_.options.surface);
+    net::post(server_.workers, [self = this->shared_from_this(), routed = std::move(routed)]() mutable {
+      Dispatched dispatched = self->server_.dispatcher.run(self->request_, std::move(routed));
       net::post(self->stream_.get_executor(), [self, dispatched = std::move(dispatched)]() mutable {
         self->write_response(std::move(dispatched), true);
       });

@@ -254,6 +254,8 @@ plexus_status route_add(plexus_host* host, const plexus_route* route) {
   }
   http::Route kernel_route{method, pattern, make_handler(generation->shared_from_this(), route->handler, route->user_data),
                            http::Surface::api, generation->name()};
+  kernel_route.non_blocking =
+      PLEXUS_HAS_MEMBER(route, plexus_route, flags) && (route->flags & PLEXUS_ROUTE_NONBLOCKING) != 0;
   // Validate the pattern now rather than at the swap.
   try {
     http::Router probe;

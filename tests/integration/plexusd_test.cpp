@@ -181,3 +181,15 @@ TEST_CASE("an enabled plugin that cannot load makes plexusd not ready, but it ke
   REQUIRE(plugins["items"][0]["state"] == "failed");
   REQUIRE(plexus.stop() == 0);
 }
+
+TEST_CASE("without --config plexusd runs on its built-in defaults", "[plexusd][config]") {
+  TempDir data;
+  const int port = plexus::test::free_port();
+  ChildProcess process({plexusd(), "--data-dir", data.path().string(), "--port", std::to_string(port)},
+                       {{"PLEXUS_PLUGINS__MANIFESTS", data.path().string()}});
+  REQUIRE(plexus::test::wait_for_port(port, 20s));
+  httplib::Client client("127.0.0.1", port);
+  REQUIRE(client.Get("/healthz")->status == 200);
+  process.signal(SIGTERM);
+  REQUIRE(process.wait(30s) == 0);
+}

@@ -29,9 +29,12 @@ class Probe : public plexus::sdk::Plugin {
     h.route("GET", prefix + "/generation", [&h](const plexus::sdk::Request&, plexus::sdk::Response& res) {
       res.json(200, "{\"generation\":" + std::to_string(h.generation()) + ",\"version\":\"" PROBE_VERSION "\"}");
     });
-    h.route("GET", prefix + "/state", [](const plexus::sdk::Request&, plexus::sdk::Response& res) {
-      res.json(200, "{\"state\":" + std::to_string(++probe_state) + "}");
-    });
+    h.route(
+        "GET", prefix + "/state",
+        [](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+          res.json(200, "{\"state\":" + std::to_string(++probe_state) + "}");
+        },
+        PLEXUS_ROUTE_NONBLOCKING);
     h.route("GET", prefix + "/throw", [](const plexus::sdk::Request&, plexus::sdk::Response&) {
       throw std::runtime_error("probe failure");
     });

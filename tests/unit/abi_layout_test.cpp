@@ -40,6 +40,7 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_route, pattern);
   MEMBER(plexus_route, handler);
   MEMBER(plexus_route, user_data);
+  MEMBER(plexus_route, flags);
   MEMBER(plexus_tool, struct_size);
   MEMBER(plexus_tool, name);
   MEMBER(plexus_tool, description);

@@ -863,3 +863,11 @@ TEST_CASE("docs/configuration.md: every kernel key is documented with its variab
   CHECK(docs.find("PLEXUS_ADMIN_PASSWORD") != std::string::npos);
   CHECK(docs.find("PLEXUS_TEST_") != std::string::npos);
 }
+
+TEST_CASE("no file: built-in defaults with environment overrides", "[config]") {
+  const Config config = Config::load({}, kernel_schema(), {{"PLEXUS_HTTP__PORT", "9191"}});
+  CHECK(config.get_int("http.port") == 9191);
+  CHECK(config.origin("http.port") == "env PLEXUS_HTTP__PORT");
+  CHECK(config.get_string("data_dir") == "./data");
+  CHECK(config.origin("data_dir") == "default");
+}

@@ -476,3 +476,30 @@ TEST_CASE("per-route metrics count requests and rejections", "[http][metrics]") 
   REQUIRE_THAT(text, Catch::Contains(R"(plexus_http_request_duration_seconds_count{method="GET",route="/items/{id}"} 3)"));
   REQUIRE_THAT(text, Catch::Contains(R"(plexus_http_rejected_total{reason="malformed"} 1)"));
 }
+
+TEST_CASE("non-blocking routes answer on the I/O thread while every worker is busy", "[http]") {
+  auto options = test_options();
+  options.workers = 1;
+  TestServer t(options);
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  t.router.add({"GET", "/hold", [&, released](Request&) {
+                  entered.set_value();
+                  released.wait_for(10s);
+                  return Response::text(200, "held");
+                }});
+  Route quick{"GET", "/quick", [](Request&) { return Response::text(200, "quick"); }};
+  quick.non_blocking = true;
+  t.router.add(std::move(quick));
+  t.start();
+  auto held = std::async(std::launch::async, [&] { return t.client().Get("/hold"); });
+  entered.get_future().wait();  // the only worker is now taken
+  auto waiting = std::async(std::launch::async, [&] { return t.client().Get("/hello"); });
+  REQUIRE(t.client().Get("/quick")->body == "quick");
+  REQUIRE(t.client().Get("/missing")->status == 404);  // errors need no worker either
+  REQUIRE(waiting.wait_for(100ms) == std::future_status::timeout);  // /hello needs the worker
+  release.set_value();
+  REQUIRE(held.get()->body == "held");
+  REQUIRE(waiting.get()->body == "hello");
+}

@@ -63,11 +63,15 @@ class HelloPlugin : public plexus::sdk::Plugin {
     requests_ = host().counter("plexus_hello_requests_total", "Requests served by the " PLUGIN_NAME " plugin",
                                {"route"});
 
-    host().route("GET", "/api/v1/hello", [this](const plexus::sdk::Request&, plexus::sdk::Response& res) {
-      requests_.add(1, {"/api/v1/hello"});
-      res.json(200, "{\"name\":\"" PLUGIN_NAME "\",\"version\":\"" PLUGIN_VERSION "\",\"generation\":" +
-                        std::to_string(host().generation()) + ",\"greeting\":" + greeting_json_ + "}");
-    });
+    // Builds a string and returns: it never blocks, so the kernel may run it on an I/O thread.
+    host().route(
+        "GET", "/api/v1/hello",
+        [this](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+          requests_.add(1, {"/api/v1/hello"});
+          res.json(200, "{\"name\":\"" PLUGIN_NAME "\",\"version\":\"" PLUGIN_VERSION "\",\"generation\":" +
+                            std::to_string(host().generation()) + ",\"greeting\":" + greeting_json_ + "}");
+        },
+        PLEXUS_ROUTE_NONBLOCKING);
 
     host().route("GET", "/api/v1/hello/stream",
                  [this](const plexus::sdk::Request&, plexus::sdk::Response& res) {

@@ -101,12 +101,18 @@ typedef plexus_status (*plexus_http_handler_fn)(void* user_data, const plexus_ht
 /* Called once the stream's headers are sent; keep `stream` until stream_release. */
 typedef void (*plexus_stream_open_fn)(void* user_data, plexus_event_stream* stream);
 
+/* The handler never blocks (no I/O waits, no locks held long): the host may run it
+ * on an I/O thread and save the hand-off to its worker pool. Without the flag the
+ * handler runs on a worker thread and may block. */
+#define PLEXUS_ROUTE_NONBLOCKING 1u
+
 typedef struct plexus_route {
   size_t struct_size;
   plexus_str method;  /* "GET", "POST", ... */
   plexus_str pattern; /* "/api/v1/hello/{name}"; must lie under the manifest's route prefix */
   plexus_http_handler_fn handler;
   void* user_data;
+  uint32_t flags; /* PLEXUS_ROUTE_* */
 } plexus_route;
 
 /* ---- timers, services, tools, events ----------------------------------------- */

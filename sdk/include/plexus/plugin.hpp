@@ -188,9 +188,10 @@ class Host {
   std::string info_json() const { return read(api_->plugin_info); }
   std::uint64_t generation() const { return api_->plugin_generation(host_); }
 
-  void route(std::string_view method, std::string_view pattern, Handler handler) {
+  // `flags`: PLEXUS_ROUTE_NONBLOCKING when the handler never blocks (see abi.h).
+  void route(std::string_view method, std::string_view pattern, Handler handler, std::uint32_t flags = 0) {
     auto& slot = add_slot(routes_, RouteSlot{std::move(handler), this});
-    plexus_route route{sizeof(plexus_route), str(method), str(pattern), &Host::call_route, &slot};
+    plexus_route route{sizeof(plexus_route), str(method), str(pattern), &Host::call_route, &slot, flags};
     check(api_->route_add(host_, &route));
   }
 
