@@ -193,3 +193,24 @@ TEST_CASE("without --config plexusd runs on its built-in defaults", "[plexusd][c
   process.signal(SIGTERM);
   REQUIRE(process.wait(30s) == 0);
 }
+
+TEST_CASE("a reload ends the old generation's event streams and the new one serves", "[plexusd][plugins][sse]") {
+  TempDir manifests;
+  auto text = plexus::test::read_file(plexus::test::source_dir() / "manifests" / "examples" / "hello.yaml");
+  text.replace(text.find("enabled: false"), 14, "enabled: true");
+  manifests.write("hello.yaml", text);
+  RunningPlexus plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", manifests.path().string()});
+  plexus::test::RawConnection stream(plexus.port);
+  REQUIRE(stream.send("GET /api/v1/hello/stream HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto first = stream.read_some(10s, "event: tick");
+  REQUIRE_THAT(first, Catch::Contains("text/event-stream") && Catch::Contains("event: tick"));
+
+  auto client = plexus.client();
+  auto reloaded = client.Post("/api/v1/admin/plugins/hello/reload", "", "application/json");
+  REQUIRE(reloaded->status == 200);  // the open stream did not hold the reload up
+  REQUIRE(stream.closed_by_peer(10s));
+  REQUIRE(nlohmann::json::parse(client.Get("/api/v1/hello")->body)["generation"] == 2);
+  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins")->body);
+  REQUIRE(plugins["items"][0]["draining"].empty());
+  REQUIRE(plexus.stop() == 0);
+}
