@@ -3,6 +3,8 @@
 // (https://prometheus.io/docs/instrumenting/exposition_formats/).
 #include "kernel/metrics/registry.hpp"
 
+#include "kernel/text/utf8.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -30,40 +32,6 @@ bool valid_label_name(std::string_view name) {
   if (name.empty() || is_ascii_digit(name.front()) || name.starts_with("__")) return false;
   return std::all_of(name.begin(), name.end(),
                      [](char c) { return is_ascii_letter(c) || is_ascii_digit(c) || c == '_'; });
-}
-
-// Prometheus rejects the whole scrape on one invalid byte, so bad values are refused
-// when the child is created, as client_golang does. Overlong forms, surrogates and
-// code points past U+10FFFF are invalid.
-bool valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    char32_t code = 0;
-    char32_t minimum = 0;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    } else if ((lead & 0xE0) == 0xC0) {
-      length = 2, code = lead & 0x1F, minimum = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      length = 3, code = lead & 0x0F, minimum = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      length = 4, code = lead & 0x07, minimum = 0x10000;
-    } else {
-      return false;
-    }
-    if (text.size() - i < length) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3F);
-    }
-    if (code < minimum || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-    i += length;
-  }
-  return true;
 }
 
 // HELP text escapes backslash and newline; label values also escape the double quote.
@@ -257,7 +225,8 @@ Metric& Family<Metric>::with(const std::vector<std::string>& label_values) {
     if (auto found = children_.find(label_values); found != children_.end()) return *found->second;
   }
   for (const auto& value : label_values) {
-    if (!valid_utf8(value)) throw std::invalid_argument("label value for " + name_ + " is not valid UTF-8");
+    // Prometheus rejects the whole scrape on one invalid byte: refuse it here, as client_golang does.
+    if (!text::valid_utf8(value)) throw std::invalid_argument("label value for " + name_ + " is not valid UTF-8");
   }
   auto child = make_child();
   std::unique_lock lock(mutex_);
