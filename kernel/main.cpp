@@ -15,7 +15,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = PLEXUS_VERSION;
 
 // Signals are taken synchronously by the main thread, never by a random worker.
 sigset_t block_shutdown_signals() {

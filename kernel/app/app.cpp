@@ -5,6 +5,7 @@
 #include <spdlog/logger.h>
 
 #include "kernel/app/health_routes.hpp"
+#include "kernel/app/openapi.hpp"
 #include "kernel/log/log.hpp"
 
 namespace plexus {
@@ -110,6 +111,7 @@ App::App(config::Config config) : config_(std::move(config)) {
   plugins_ = std::make_unique<plugins::PluginHost>(plugin_options_of(config_), router_, metrics_, bus_);
   plugins_->register_admin_routes(router_);
   add_readiness_check({"plugins", [this](std::string& reason) { return plugins_->all_running(reason); }});
+  register_openapi_route(router_, PLEXUS_VERSION);
   server_ = std::make_unique<http::Server>(server_options_of(config_), router_, metrics_);
 }
 

@@ -11,6 +11,7 @@ void register_health_routes(App& app) {
   http::Route healthz{"GET", "/healthz", [](Request&) { return Response::json(200, {{"status", "ok"}}); },
                       http::Surface::both};
   healthz.non_blocking = true;
+  healthz.summary = "Liveness: 200 while the process answers";
   routes.push_back(std::move(healthz));
   routes.push_back({"GET", "/readyz",
                     [&app](Request&) {
@@ -27,12 +28,14 @@ void register_health_routes(App& app) {
                                             {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
                     },
                     http::Surface::both});
+  routes.back().summary = "Readiness: 200 when the database answers and every enabled plugin runs, else 503";
   if (app.config().get_bool("metrics.enabled")) {
     http::Route metrics{"GET", "/metrics",
                         [&app](Request&) {
                           return Response::text(200, app.metrics().render(), "text/plain; version=0.0.4; charset=utf-8");
                         },
                         http::Surface::api};
+    metrics.summary = "Prometheus text format metrics of the kernel and its plugins";
     metrics.non_blocking = true;  // rendering reads atomics; /readyz pings the database and stays on a worker
     routes.push_back(std::move(metrics));
   }

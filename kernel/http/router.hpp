@@ -27,6 +27,7 @@ struct Route {
   // The handler never blocks, so it runs on the I/O thread and skips the hand-off
   // to the worker pool. Anything that may wait (database, network, locks) must not set it.
   bool non_blocking = false;
+  std::string summary;  // one line for the OpenAPI document
 };
 
 struct RouteMatch {

@@ -516,6 +516,8 @@ void PluginHost::register_admin_routes(http::Router& router) {
                       if (!result.ok) throw http::HttpError(409, "plugin_action_failed", result.message);
                       return http::Response::json(200, {{"name", name}, {"action", action}, {"message", result.message}});
                     }});
+  routes[0].summary = "Every plugin: state, version, generation, last error";
+  routes[1].summary = "Reload, enable or disable one plugin";
   router.add_all(std::move(routes));
 }
 

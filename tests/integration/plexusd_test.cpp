@@ -165,6 +165,10 @@ TEST_CASE("the hello example plugin loads from a manifests directory and reloads
   REQUIRE(ready->status == 200);
   REQUIRE(nlohmann::json::parse(ready->body)["checks"]["plugins"]["ok"] == true);
   REQUIRE_THAT(client.Get("/metrics")->body, Catch::Contains("plexus_hello_requests_total"));
+  // The REST description includes the plugin's routes next to the kernel's.
+  const auto openapi = nlohmann::json::parse(client.Get("/api/v1/openapi.json")->body);
+  REQUIRE(openapi["paths"]["/api/v1/hello"]["get"]["tags"][0] == "hello");
+  REQUIRE(openapi["paths"]["/healthz"]["get"]["tags"][0] == "kernel");
   REQUIRE(plexus.stop() == 0);
 }
 
