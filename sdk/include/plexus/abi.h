@@ -180,7 +180,9 @@ typedef struct plexus_host_api {
   /* The plugin is done with the handle; it must not be used afterwards. */
   void (*stream_release)(plexus_event_stream* stream);
 
-  /* Timers run on the host's worker pool; none fires after the plugin stops. */
+  /* Timers run on the host's worker pool; none fires after the plugin stops.
+   * timer_cancel stops future runs but does not wait for a run already in
+   * progress: keep what the callback uses alive until the plugin stops. */
   plexus_status (*timer_start)(plexus_host* host, uint64_t interval_ms, int32_t repeat, plexus_timer_fn fn,
                                void* user_data, uint64_t* out_timer);
   plexus_status (*timer_cancel)(plexus_host* host, uint64_t timer);
