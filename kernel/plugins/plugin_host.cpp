@@ -211,7 +211,7 @@ void PluginHost::converge_locked() {
     const bool manifest_changed = record.manifest && record.manifest_text != text;
     record.manifest = manifest;
     if (manifest_changed) record.enabled_override.reset();  // the operator's file speaks again
-    if (record.current && manifest_changed) record.manifest_text.clear();  // forces a reload below
+    // A running plugin keeps the text it was loaded from, so a change reloads it below.
     if (!record.current) record.manifest_text = text;
     if (wanted(record)) {
       Manifest copy = manifest;

@@ -26,7 +26,7 @@ std::string manifest(const std::string& name, const std::string& library, const 
 
 // A server, a router and a plugin host over a temporary manifests directory.
 struct Fixture {
-  explicit Fixture(bool watch = false) {
+  explicit Fixture(bool watch = false, std::chrono::milliseconds drain_timeout = 5s) {
     options.listeners[0].port = 0;
     options.workers = 4;
     server = std::make_unique<plexus::http::Server>(options, router, registry);
@@ -34,7 +34,7 @@ struct Fixture {
     host_options.library_dir = test_plugins();
     host_options.manifests_dir = dir.path() / "manifests";
     host_options.run_dir = dir.path() / "run";
-    host_options.drain_timeout = 5s;
+    host_options.drain_timeout = drain_timeout;
     host_options.watch = watch;
     host_options.breaker_failures = 3;
     host_options.breaker_cooldown = 60s;
@@ -82,6 +82,17 @@ int generation_of(httplib::Client& client, const std::string& plugin) {
   auto response = client.Get("/api/v1/" + plugin + "/generation");
   if (!response || response->status != 200) return -1;
   return nlohmann::json::parse(response->body)["generation"].get<int>();
+}
+
+// Loads probe-a, whose GET /block waits until `release` exists, and starts such a
+// request; returns once the plugin is holding it.
+std::future<httplib::Result> start_blocked_request(Fixture& f, const std::filesystem::path& release) {
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so",
+                                            "config:\n  release_file: " + release.string() + "\n"));
+  f.host->start();
+  auto blocked = std::async(std::launch::async, [&f] { return f.client().Get("/api/v1/probe-a/block"); });
+  while (f.plugin("probe-a")["in_flight"].get<int>() == 0) std::this_thread::sleep_for(5ms);
+  return blocked;
 }
 
 }  // namespace
@@ -218,11 +229,7 @@ TEST_CASE("reload under load: not one failed request over 50 reloads", "[plugins
 TEST_CASE("unloading waits for a blocked handler, then unloads", "[plugins][reload]") {
   Fixture f;
   const auto release = f.dir.path() / "release";
-  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so",
-                                            "config:\n  release_file: " + release.string() + "\n"));
-  f.host->start();
-  auto blocked = std::async(std::launch::async, [&] { return f.client().Get("/api/v1/probe-a/block"); });
-  while (f.plugin("probe-a")["in_flight"].get<int>() == 0) std::this_thread::sleep_for(5ms);
+  auto blocked = start_blocked_request(f, release);
   auto disabling = std::async(std::launch::async, [&] { return f.host->disable("probe-a"); });
   REQUIRE(disabling.wait_for(300ms) == std::future_status::timeout);  // still draining
   { std::ofstream(release) << "go"; }
@@ -236,22 +243,9 @@ TEST_CASE("unloading waits for a blocked handler, then unloads", "[plugins][relo
 }
 
 TEST_CASE("a drain that times out keeps the old generation loaded and says so", "[plugins][reload]") {
-  TempDir scratch;
-  Fixture f;
-  f.host.reset();
-  plexus::plugins::PluginHostOptions options;
-  options.library_dir = test_plugins();
-  options.manifests_dir = f.manifests;
-  options.run_dir = f.dir.path() / "run2";
-  options.drain_timeout = 200ms;
-  options.watch = false;
-  f.host = std::make_unique<plexus::plugins::PluginHost>(options, f.router, f.registry, f.bus);
-  const auto release = scratch.path() / "release";
-  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so",
-                                            "config:\n  release_file: " + release.string() + "\n"));
-  f.host->start();
-  auto blocked = std::async(std::launch::async, [&] { return f.client().Get("/api/v1/probe-a/block"); });
-  while (f.plugin("probe-a")["in_flight"].get<int>() == 0) std::this_thread::sleep_for(5ms);
+  Fixture f(false, 200ms);
+  const auto release = f.dir.path() / "release";
+  auto blocked = start_blocked_request(f, release);
   REQUIRE(f.host->reload("probe-a").ok);  // the new generation serves at once
   auto client = f.client();
   REQUIRE(generation_of(client, "probe-a") == 2);
