@@ -63,9 +63,12 @@ std::string generate_request_id() {
   return fmt::format("{:016x}{:016x}", engine(), engine());
 }
 
-Dispatcher::Dispatcher(Router& router, metrics::Registry& metrics)
+Dispatcher::Dispatcher(Router& router, metrics::Registry& metrics, std::shared_ptr<Authenticator> authenticator,
+                       CorsPolicy cors)
     : router_(router),
       metrics_(metrics),
+      authenticator_(std::move(authenticator)),
+      cors_(std::move(cors)),
       requests_(metrics.counter("plexus_http_requests_total", "HTTP requests answered, by route and status.",
                                 {"method", "route", "status"})),
       latency_(metrics.histogram("plexus_http_request_duration_seconds",
@@ -80,6 +83,10 @@ Routed Dispatcher::route(Request& request, Surface surface) const {
   Routed result;
   if (!split_target(request.target, request.path, request.query)) {
     result.answer = Response::error(400, "bad_request", "the request target is malformed", nullptr, request.request_id);
+    return result;
+  }
+  if (auto preflight = cors_.preflight(request)) {
+    result.answer = std::move(preflight);
     return result;
   }
   auto match = router_.match(request.method, request.path, surface);
@@ -99,11 +106,15 @@ Routed Dispatcher::route(Request& request, Surface surface) const {
 }
 
 Dispatched Dispatcher::run(Request& request, Routed routed) const {
-  if (routed.answer) return {std::move(*routed.answer), "unmatched"};
+  if (routed.answer) {
+    cors_.decorate(request, *routed.answer);
+    return {std::move(*routed.answer), "unmatched"};
+  }
   Dispatched result{Response{}, routed.route->pattern};
   log::RequestScope scope(request.request_id);
   try {
-    result.response = routed.route->handler(request);
+    auto denied = check_access(*routed.route, request, authenticator_.get());
+    result.response = denied ? std::move(*denied) : routed.route->handler(request);
   } catch (const HttpError& e) {
     result.response = Response::error(e.status(), e.code(), e.what(), e.details(), request.request_id);
   } catch (const std::exception& e) {
@@ -116,6 +127,7 @@ Dispatched Dispatcher::run(Request& request, Routed routed) const {
     result.response = Response::error(500, "internal_error", "the server could not complete the request",
                                       nullptr, request.request_id);
   }
+  cors_.decorate(request, result.response);
   return result;
 }
 

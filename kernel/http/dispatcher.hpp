@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "kernel/http/access.hpp"
+#include "kernel/http/cors.hpp"
 #include "kernel/http/message.hpp"
 #include "kernel/http/router.hpp"
 
@@ -37,13 +39,16 @@ struct Routed {
 
 class Dispatcher {
  public:
-  Dispatcher(Router& router, metrics::Registry& metrics);
+  // Without an authenticator route permissions are not enforced (bare servers in
+  // unit tests); the kernel always passes one.
+  Dispatcher(Router& router, metrics::Registry& metrics, std::shared_ptr<Authenticator> authenticator = nullptr,
+             CorsPolicy cors = CorsPolicy());
 
   // Fills request.path/query/path_params from request.target and finds the route.
   // Cheap and non-blocking: it runs on the I/O thread. Never throws.
   Routed route(Request& request, Surface surface) const;
-  // Runs the route's handler behind the exception barrier. Never throws: every
-  // failure becomes the JSON error body.
+  // Checks access, then runs the route's handler behind the exception barrier. Never
+  // throws: every failure becomes the JSON error body.
   Dispatched run(Request& request, Routed routed) const;
   Dispatched dispatch(Request& request, Surface surface) const { return run(request, route(request, surface)); }
 
@@ -59,6 +64,8 @@ class Dispatcher {
  private:
   Router& router_;
   metrics::Registry& metrics_;
+  std::shared_ptr<Authenticator> authenticator_;
+  CorsPolicy cors_;
   metrics::Family<metrics::Counter>& requests_;
   metrics::Family<metrics::Histogram>& latency_;
   metrics::Family<metrics::Counter>& rejected_;

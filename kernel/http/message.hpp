@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernel/auth/caller.hpp"
 #include "kernel/http/event_stream.hpp"
 
 namespace plexus::http {
@@ -42,6 +43,8 @@ struct Request {
   std::string remote_address;
   std::string request_id;
   std::string listener;  // name of the listener that accepted the connection
+  // Set by the dispatcher before the handler runs; anonymous on public routes.
+  std::shared_ptr<const auth::Caller> caller;
 
   std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
   std::string query_or(std::string_view key, std::string fallback) const;

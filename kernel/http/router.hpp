@@ -28,6 +28,9 @@ struct Route {
   // to the worker pool. Anything that may wait (database, network, locks) must not set it.
   bool non_blocking = false;
   std::string summary;  // one line for the OpenAPI document
+  // Who may call it: kPublic, kAuthenticated or a permission string, where "{name}"
+  // stands for a path parameter ("api.execute:{id}"). Empty denies every caller.
+  std::string permission;
 };
 
 struct RouteMatch {

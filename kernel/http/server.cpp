@@ -34,7 +34,7 @@ std::unique_ptr<net::ssl::context> make_tls_context(const ListenerOptions& optio
 
 Server::Impl::Impl(ServerOptions server_options, Router& router, metrics::Registry& registry)
     : options(std::move(server_options)),
-      dispatcher(router, registry),
+      dispatcher(router, registry, options.authenticator, CorsPolicy(options.cors_origins)),
       sse_streams(registry.gauge("plexus_http_sse_streams_open", "Server-Sent Events streams open now.").with({})),
       workers(static_cast<std::size_t>(options.workers)) {
   for (int i = 0; i < std::max(1, options.io_threads); ++i) {

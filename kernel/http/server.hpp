@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/http/access.hpp"
 #include "kernel/http/router.hpp"
 
 namespace plexus::metrics {
@@ -41,6 +42,9 @@ struct ServerOptions {
   std::size_t max_connections = 10'000;
   std::size_t sse_max_queued = 1024;                 // events queued per stream before the client is dropped
   std::chrono::milliseconds sse_heartbeat{15'000};   // comment line on idle streams, to detect dead clients
+  std::shared_ptr<Authenticator> authenticator;       // who calls; none: permissions not enforced
+  std::vector<std::string> cors_origins;              // empty: no CORS headers
+  std::chrono::seconds hsts_max_age{31'536'000};      // Strict-Transport-Security on TLS listeners; 0: off
 };
 
 class Server {

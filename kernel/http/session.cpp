@@ -263,7 +263,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (log::debug_mode()) log_request_details();
 
     Routed routed = server_.dispatcher.route(request_, listener_.options.surface);
-    if (routed.answer || routed.route->non_blocking) {
+    if (routed.answer || runs_inline(*routed.route)) {
       // Errors and handlers that never block answer right here: no thread hand-off.
       return write_response(server_.dispatcher.run(request_, std::move(routed)), true);
     }
@@ -293,7 +293,21 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     for (const auto& [name, value] : response.headers.all()) header.insert(name, value);
     header.set(bhttp::field::date, http_date());
     header.set("X-Request-ID", request_.request_id);
+    // ASVS 14.4: the same protective headers on every response; a handler may set its own
+    // Content-Security-Policy or Cache-Control (the web console, cacheable assets).
     header.set("X-Content-Type-Options", "nosniff");
+    header.set("X-Frame-Options", "DENY");
+    header.set("Referrer-Policy", "no-referrer");
+    if (!response.headers.get("Content-Security-Policy")) {
+      header.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    }
+    if (!response.headers.get("Cache-Control")) header.set(bhttp::field::cache_control, "no-store");
+    if constexpr (is_tls) {
+      if (server_.options.hsts_max_age.count() > 0) {
+        header.set(bhttp::field::strict_transport_security,
+                   "max-age=" + std::to_string(server_.options.hsts_max_age.count()) + "; includeSubDomains");
+      }
+    }
   }
 
   void write_response(Dispatched dispatched, bool routed) {
