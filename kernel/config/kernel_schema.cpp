@@ -52,7 +52,11 @@ Schema build_kernel_schema() {
             .description = "Events queued per server-sent-event stream before a slow client is dropped",
             .min = 1})
       .add({.path = "http.sse.heartbeat", .type = Type::duration, .default_value = "15s",
-            .description = "Interval of keep-alive comments on idle server-sent-event streams", .min = 1});
+            .description = "Interval of keep-alive comments on idle server-sent-event streams", .min = 1})
+      .add({.path = "http.cors.origins", .type = Type::string_list, .default_value = "",
+            .description = "Origins allowed to call the API from a browser (CORS), e.g. [https://ops.example.com]; * for any; empty = none"})
+      .add({.path = "http.hsts_max_age", .type = Type::duration, .default_value = "365d",
+            .description = "Strict-Transport-Security max-age sent on HTTPS listeners; 0 = no header"});
 
   schema
       .add({.path = "log.level", .type = Type::string, .default_value = "info",
@@ -97,6 +101,51 @@ Schema build_kernel_schema() {
             .description = "Consecutive plugin failures that open its circuit breaker", .min = 1, .max = 1000})
       .add({.path = "plugins.breaker_cooldown", .type = Type::duration, .default_value = "30s",
             .description = "How long an open circuit rejects calls before one trial call", .min = 1});
+  schema
+      .add({.path = "auth.jwt_secret", .type = Type::string, .default_value = "",
+            .description = "HS256 key for access tokens, at least 32 bytes; empty = generated once into <data_dir>/secrets/jwt-secret", .secret = true})
+      .add({.path = "auth.issuer", .type = Type::string, .default_value = "plexus",
+            .description = "iss claim of the access tokens this server issues"})
+      .add({.path = "auth.audience", .type = Type::string, .default_value = "plexus",
+            .description = "aud claim of the access tokens this server issues and accepts"})
+      .add({.path = "auth.access_ttl", .type = Type::duration, .default_value = "15m",
+            .description = "Lifetime of an access token", .min = 1000})
+      .add({.path = "auth.refresh_ttl", .type = Type::duration, .default_value = "7d",
+            .description = "Idle lifetime of a session: each refresh extends it by this much", .min = 1000})
+      .add({.path = "auth.session_max_age", .type = Type::duration, .default_value = "30d",
+            .description = "Absolute lifetime of a session, however often it is refreshed", .min = 1000})
+      .add({.path = "auth.lockout.max_failures", .type = Type::integer, .default_value = "5",
+            .description = "Failed logins within auth.lockout.window that lock the account", .min = 1, .max = 1000})
+      .add({.path = "auth.lockout.window", .type = Type::duration, .default_value = "15m",
+            .description = "Period over which failed logins are counted", .min = 1000})
+      .add({.path = "auth.lockout.duration", .type = Type::duration, .default_value = "15m",
+            .description = "How long a locked account refuses logins", .min = 1000})
+      .add({.path = "auth.password.min_length", .type = Type::integer, .default_value = "12",
+            .description = "Shortest password accepted, in characters", .min = 8, .max = 256})
+      .add({.path = "auth.share.max_ttl", .type = Type::duration, .default_value = "30d",
+            .description = "Longest lifetime a share link may be given", .min = 1000})
+      .add({.path = "auth.oidc.issuer", .type = Type::string, .default_value = "",
+            .description = "OIDC issuer whose RS256 tokens are accepted (its iss claim); empty = SSO off"})
+      .add({.path = "auth.oidc.audience", .type = Type::string, .default_value = "",
+            .description = "aud claim required in OIDC tokens; empty = not checked"})
+      .add({.path = "auth.oidc.jwks", .type = Type::string, .default_value = "",
+            .description = "The issuer's signing keys: a JWKS file path or an https:// URL"})
+      .add({.path = "auth.oidc.jwks_refresh", .type = Type::duration, .default_value = "1h",
+            .description = "How often a JWKS URL is fetched again (a file is re-read when it changes)", .min = 1000})
+      .add({.path = "auth.oidc.username_claim", .type = Type::string, .default_value = "preferred_username",
+            .description = "Claim holding the user name"})
+      .add({.path = "auth.oidc.roles_claim", .type = Type::string, .default_value = "roles",
+            .description = "Claim holding the roles (an array of strings)"})
+      .add({.path = "auth.oidc.tenant_claim", .type = Type::string, .default_value = "tenant",
+            .description = "Claim holding the tenant id; absent = auth.oidc.default_tenant"})
+      .add({.path = "auth.oidc.default_tenant", .type = Type::string, .default_value = "default",
+            .description = "Tenant of OIDC users whose token names none"})
+      .add({.path = "auth.oidc.role_map", .type = Type::string_map, .default_value = "",
+            .description = "Issuer role -> Plexus role, e.g. {ops-admins: admin}; unmapped roles are kept only if they exist in Plexus"})
+      .add({.path = "audit.retention", .type = Type::duration, .default_value = "365d",
+            .description = "Age after which audit rows are exported, then deleted; 0 = keep forever"})
+      .add({.path = "audit.export_dir", .type = Type::string, .default_value = "",
+            .description = "Where rows are exported before deletion; empty = <data_dir>/audit-export"});
   return schema;
 }
 
