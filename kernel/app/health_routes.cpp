@@ -1,6 +1,7 @@
 #include "kernel/app/health_routes.hpp"
 
 #include "kernel/app/app.hpp"
+#include "kernel/http/access.hpp"
 
 namespace plexus {
 
@@ -11,6 +12,7 @@ void register_health_routes(App& app) {
   http::Route healthz{"GET", "/healthz", [](Request&) { return Response::json(200, {{"status", "ok"}}); },
                       http::Surface::both};
   healthz.non_blocking = true;
+  healthz.permission = http::kPublic;
   healthz.summary = "Liveness: 200 while the process answers";
   routes.push_back(std::move(healthz));
   routes.push_back({"GET", "/readyz",
@@ -29,6 +31,7 @@ void register_health_routes(App& app) {
                     },
                     http::Surface::both});
   routes.back().summary = "Readiness: 200 when the database answers and every enabled plugin runs, else 503";
+  routes.back().permission = http::kPublic;
   if (app.config().get_bool("metrics.enabled")) {
     http::Route metrics{"GET", "/metrics",
                         [&app](Request&) {
@@ -37,6 +40,7 @@ void register_health_routes(App& app) {
                         http::Surface::api};
     metrics.summary = "Prometheus text format metrics of the kernel and its plugins";
     metrics.non_blocking = true;  // rendering reads atomics; /readyz pings the database and stays on a worker
+    metrics.permission = http::kPublic;  // scrapers carry no credentials; restrict with a firewall or http.address
     routes.push_back(std::move(metrics));
   }
   app.router().add_all(std::move(routes));

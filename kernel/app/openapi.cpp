@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "kernel/http/access.hpp"
+
 namespace plexus {
 namespace {
 
@@ -51,6 +53,14 @@ nlohmann::json build_openapi(const http::Router& router, const std::string& vers
           {"400", error_response("The request is malformed or fails validation")},
           {"500", error_response("The server failed; quote the request_id")}}}};
     if (!route->summary.empty()) operation["summary"] = route->summary;
+    // Who may call it, for people and for the generated authorisation matrix test.
+    operation["x-permission"] = route->permission.empty() ? "(none: denied)" : route->permission;
+    if (route->permission == http::kPublic) {
+      operation["security"] = nlohmann::json::array();
+    } else {
+      operation["responses"]["401"] = error_response("No valid credentials");
+      operation["responses"]["403"] = error_response("The caller lacks the permission");
+    }
     for (const auto& name : parameters) {
       operation["parameters"].push_back(
           {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
@@ -80,7 +90,12 @@ nlohmann::json build_openapi(const http::Router& router, const std::string& vers
                     {"description", "Kernel and plugin REST APIs of this Plexus node, as loaded now."}}},
           {"tags", tag_list},
           {"paths", paths},
-          {"components", {{"schemas", {{"Error", error_schema}}}}}};
+          {"security", {{{"bearer", nlohmann::json::array()}}, {{"apiKey", nlohmann::json::array()}}}},
+          {"components",
+           {{"schemas", {{"Error", error_schema}}},
+            {"securitySchemes",
+             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT or API key"}}},
+              {"apiKey", {{"type", "apiKey"}, {"in", "header"}, {"name", "X-API-Key"}}}}}}}};
 }
 
 void register_openapi_route(http::Router& router, std::string version) {
@@ -88,6 +103,7 @@ void register_openapi_route(http::Router& router, std::string version) {
                     [&router, version](http::Request&) { return http::Response::json(200, build_openapi(router, version)); }};
   route.summary = "This OpenAPI document: every route the node serves now";
   route.non_blocking = true;
+  route.permission = http::kPublic;  // documentation, like /healthz; it lists routes, never data
   router.add(std::move(route));
 }
 

@@ -194,6 +194,14 @@ http::Handler make_handler(std::shared_ptr<Generation> generation, plexus_http_h
     const auto headers = pairs_of(request.headers.all());
     const auto params = pairs_of(request.path_params);
     const auto query = pairs_of(request.query);
+    static const auth::Caller nobody;
+    const auth::Caller& who = request.caller ? *request.caller : nobody;
+    std::vector<plexus_str> roles;
+    for (const auto& role : who.roles) roles.push_back(str(role));
+    const plexus_caller caller{sizeof(plexus_caller), str(who.tenant),     str(who.user_id),
+                               str(who.name),         str(auth::kind_name(who.kind)), roles.data(),
+                               roles.size(),          str(request.request_id), str(request.remote_address),
+                               &who};
     plexus_http_request raw{sizeof(plexus_http_request),
                             str(request.method),
                             str(request.path),
@@ -206,7 +214,8 @@ http::Handler make_handler(std::shared_ptr<Generation> generation, plexus_http_h
                             params.data(),
                             params.size(),
                             query.data(),
-                            query.size()};
+                            query.size(),
+                            &caller};
     plexus_http_response built;
     plexus_status status = PLEXUS_ERR_INTERNAL;
     std::string failure;
@@ -256,6 +265,14 @@ plexus_status route_add(plexus_host* host, const plexus_route* route) {
                            http::Surface::api, generation->name()};
   kernel_route.non_blocking =
       PLEXUS_HAS_MEMBER(route, plexus_route, flags) && (route->flags & PLEXUS_ROUTE_NONBLOCKING) != 0;
+  // ABI 1.0 routes declare no permission: denied to every caller, said once here.
+  if (PLEXUS_HAS_MEMBER(route, plexus_route, permission)) kernel_route.permission = view(route->permission);
+  if (kernel_route.permission.empty()) {
+    plugin_logger(*generation)
+        ->warn("route {} {} declares no permission: every call will be denied", method, pattern);
+  } else if (kernel_route.permission.find_first_of(" \t\r\n") != std::string::npos) {
+    return fail(PLEXUS_ERR_INVALID, "route_add: permission '" + kernel_route.permission + "' contains whitespace");
+  }
   // Validate the pattern now rather than at the swap.
   try {
     http::Router probe;
@@ -557,6 +574,48 @@ void stream_release(plexus_event_stream* stream) {
   generation->streams.erase(stream);  // frees the handle
 }
 
+// ---- access and audit (ABI 1.1) -----------------------------------------------------
+
+// Only callers the host made are trusted: a plugin cannot forge one.
+const auth::Caller* caller_of(const plexus_caller* caller) {
+  if (!PLEXUS_HAS_MEMBER(caller, plexus_caller, host_ref)) return nullptr;
+  return static_cast<const auth::Caller*>(caller->host_ref);
+}
+
+plexus_status authz_check(plexus_host* host, const plexus_caller* caller, plexus_str permission, plexus_str resource) {
+  if (!generation_of(host)) return fail(PLEXUS_ERR_INVALID, "authz_check without a host");
+  const auto* who = caller_of(caller);
+  if (!who) return fail(PLEXUS_ERR_INVALID, "authz_check needs the caller the host passed to the handler");
+  std::string wanted(view(permission));
+  if (wanted.empty()) return fail(PLEXUS_ERR_INVALID, "authz_check needs a permission");
+  if (resource.len > 0) wanted += ":" + std::string(view(resource));
+  if (who->can(wanted)) return PLEXUS_OK;
+  return fail(PLEXUS_ERR_DENIED, "the caller lacks the permission " + wanted);
+}
+
+plexus_status audit(plexus_host* host, const plexus_caller* caller, plexus_str event_json) {
+  auto* generation = generation_of(host);
+  if (!generation) return fail(PLEXUS_ERR_INVALID, "audit without a host");
+  const auto& sink = generation->host().options().audit;
+  if (!sink) return fail(PLEXUS_ERR_UNAVAILABLE, "this host keeps no audit log");
+  const auto* who = caller ? caller_of(caller) : nullptr;
+  if (caller && !who) return fail(PLEXUS_ERR_INVALID, "audit needs the caller the host passed to the handler");
+  auto event = nlohmann::json::parse(view(event_json), nullptr, false);
+  if (!event.is_object() || !event.contains("action") || !event["action"].is_string() ||
+      event["action"].get<std::string>().empty()) {
+    return fail(PLEXUS_ERR_INVALID, "audit: event_json must be an object with a non-empty \"action\"");
+  }
+  const auto& name = generation->name();
+  auto action = event["action"].get<std::string>();
+  if (!action.starts_with(name + ".")) event["action"] = name + "." + action;
+  try {
+    sink(who, name, event);
+  } catch (const std::exception& e) {
+    return fail(PLEXUS_ERR_INTERNAL, std::string("audit: ") + e.what());
+  }
+  return PLEXUS_OK;
+}
+
 const plexus_host_api table = {
     sizeof(plexus_host_api),
     PLEXUS_ABI_MAJOR,
@@ -586,6 +645,8 @@ const plexus_host_api table = {
     &event_publish,
     &event_subscribe,
     &event_unsubscribe,
+    &authz_check,
+    &audit,
 };
 
 }  // namespace

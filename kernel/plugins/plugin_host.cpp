@@ -33,10 +33,6 @@ std::filesystem::file_time_type modified(const std::filesystem::path& file) {
   return ec ? std::filesystem::file_time_type{} : time;
 }
 
-bool is_loopback(const std::string& address) {
-  return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
-}
-
 // Runs the lifecycle functions a descriptor has; older plugins may lack later members.
 void stop_and_destroy(Generation& generation) {
   const auto* descriptor = generation.descriptor;
@@ -481,19 +477,11 @@ bool PluginHost::all_running(std::string& reason) const {
 }
 
 void PluginHost::register_admin_routes(http::Router& router) {
-  // Until the identity layer exists these routes answer loopback clients only.
-  auto local_only = [](const http::Request& request) {
-    if (!is_loopback(request.remote_address)) {
-      throw http::HttpError(403, "forbidden", "plugin administration is only available from the local machine");
-    }
-  };
   std::vector<http::Route> routes;
-  routes.push_back({"GET", "/api/v1/admin/plugins", [this, local_only](http::Request& request) {
-                      local_only(request);
+  routes.push_back({"GET", "/api/v1/admin/plugins", [this](http::Request&) {
                       return http::Response::json(200, status());
                     }});
-  routes.push_back({"POST", "/api/v1/admin/plugins/{name}/{action}", [this, local_only](http::Request& request) {
-                      local_only(request);
+  routes.push_back({"POST", "/api/v1/admin/plugins/{name}/{action}", [this](http::Request& request) {
                       const auto& name = request.path_params.at("name");
                       const auto& action = request.path_params.at("action");
                       ActionResult result;
@@ -518,6 +506,8 @@ void PluginHost::register_admin_routes(http::Router& router) {
                     }});
   routes[0].summary = "Every plugin: state, version, generation, last error";
   routes[1].summary = "Reload, enable or disable one plugin";
+  routes[0].permission = "admin.plugins.view";
+  routes[1].permission = "admin.plugins.manage";
   router.add_all(std::move(routes));
 }
 

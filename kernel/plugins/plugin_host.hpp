@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernel/auth/caller.hpp"
 #include "kernel/events/bus.hpp"
 #include "kernel/http/router.hpp"
 #include "kernel/metrics/registry.hpp"
@@ -33,6 +35,9 @@ struct PluginHostOptions {
   int breaker_failures = 5;
   std::chrono::milliseconds breaker_cooldown{30'000};
   int workers = 2;  // threads for timers and service calls
+  // Where the host table's `audit` goes: (caller or nullptr, plugin name, event JSON
+  // with a prefixed action). Unset: audit calls fail with PLEXUS_ERR_UNAVAILABLE.
+  std::function<void(const auth::Caller*, const std::string& plugin, const nlohmann::json& event)> audit;
 };
 
 // The outcome of an admin action, for REST and logs.
@@ -74,6 +79,7 @@ class PluginHost {
   http::Router& router() { return router_; }
   metrics::Registry& metrics() { return metrics_; }
   events::Bus& bus() { return bus_; }
+  const PluginHostOptions& options() const { return options_; }
   struct Runtime;
   Runtime& runtime() { return *runtime_; }
 

@@ -29,7 +29,7 @@ static plexus_status create(const plexus_host_api* a, plexus_host* h, void** out
 
 static plexus_status start(void* instance) {
   (void)instance;
-  plexus_route route = {sizeof(plexus_route), {"GET", 3}, {"/api/v1/old/ping", 16}, ping, NULL};
+  plexus_route route = {sizeof(plexus_route), {"GET", 3}, {"/api/v1/old/ping", 16}, ping, NULL, 0, {"public", 6}};
   return api->route_add(host, &route);
 }
 

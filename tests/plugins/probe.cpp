@@ -26,7 +26,7 @@ class Probe : public plexus::sdk::Plugin {
     const std::string prefix = "/api/v1/" PROBE_NAME;
     const auto config = host().config_json();
     auto& h = host();
-    h.route("GET", prefix + "/generation", [&h](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+    h.route("GET", prefix + "/generation", plexus::sdk::kPublic, [&h](const plexus::sdk::Request&, plexus::sdk::Response& res) {
       res.json(200, "{\"generation\":" + std::to_string(h.generation()) + ",\"version\":\"" PROBE_VERSION "\"}");
     });
     h.route(
@@ -35,19 +35,19 @@ class Probe : public plexus::sdk::Plugin {
           res.json(200, "{\"state\":" + std::to_string(++probe_state) + "}");
         },
         PLEXUS_ROUTE_NONBLOCKING);
-    h.route("GET", prefix + "/throw", [](const plexus::sdk::Request&, plexus::sdk::Response&) {
+    h.route("GET", prefix + "/throw", plexus::sdk::kPublic, [](const plexus::sdk::Request&, plexus::sdk::Response&) {
       throw std::runtime_error("probe failure");
     });
-    h.route("GET", prefix + "/throw-int", [](const plexus::sdk::Request&, plexus::sdk::Response&) { throw 42; });
+    h.route("GET", prefix + "/throw-int", plexus::sdk::kPublic, [](const plexus::sdk::Request&, plexus::sdk::Response&) { throw 42; });
     const auto release = config_value(config, "release_file");
-    h.route("GET", prefix + "/block", [release](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+    h.route("GET", prefix + "/block", plexus::sdk::kPublic, [release](const plexus::sdk::Request&, plexus::sdk::Response& res) {
       for (int i = 0; i < 1000 && !std::ifstream(release).good(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       res.text(200, "released");
     });
     if (config_value(config, "bad_route") == "yes") {
-      h.route("GET", "/api/v1/somebody-else/x", [](const plexus::sdk::Request&, plexus::sdk::Response&) {});
+      h.route("GET", "/api/v1/somebody-else/x", plexus::sdk::kPublic, [](const plexus::sdk::Request&, plexus::sdk::Response&) {});
     }
     const auto timer_file = config_value(config, "timer_file");
     if (!timer_file.empty()) {

@@ -35,12 +35,24 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_http_request, path_param_count);
   MEMBER(plexus_http_request, query);
   MEMBER(plexus_http_request, query_count);
+  MEMBER(plexus_http_request, caller);
+  MEMBER(plexus_caller, struct_size);
+  MEMBER(plexus_caller, tenant);
+  MEMBER(plexus_caller, user_id);
+  MEMBER(plexus_caller, name);
+  MEMBER(plexus_caller, kind);
+  MEMBER(plexus_caller, roles);
+  MEMBER(plexus_caller, role_count);
+  MEMBER(plexus_caller, request_id);
+  MEMBER(plexus_caller, ip);
+  MEMBER(plexus_caller, host_ref);
   MEMBER(plexus_route, struct_size);
   MEMBER(plexus_route, method);
   MEMBER(plexus_route, pattern);
   MEMBER(plexus_route, handler);
   MEMBER(plexus_route, user_data);
   MEMBER(plexus_route, flags);
+  MEMBER(plexus_route, permission);
   MEMBER(plexus_tool, struct_size);
   MEMBER(plexus_tool, name);
   MEMBER(plexus_tool, description);
@@ -75,6 +87,8 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_host_api, event_publish);
   MEMBER(plexus_host_api, event_subscribe);
   MEMBER(plexus_host_api, event_unsubscribe);
+  MEMBER(plexus_host_api, authz_check);
+  MEMBER(plexus_host_api, audit);
   MEMBER(plexus_plugin_descriptor, struct_size);
   MEMBER(plexus_plugin_descriptor, abi_major);
   MEMBER(plexus_plugin_descriptor, abi_minor);
@@ -108,5 +122,5 @@ TEST_CASE("every recorded ABI member keeps its offset and size", "[abi]") {
 
 TEST_CASE("the ABI version in the header matches the recorded one", "[abi]") {
   REQUIRE(PLEXUS_ABI_MAJOR == 1);
-  REQUIRE(PLEXUS_ABI_MINOR == 0);
+  REQUIRE(PLEXUS_ABI_MINOR == 1);
 }

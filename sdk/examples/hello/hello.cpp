@@ -2,6 +2,8 @@
 //
 //   GET /api/v1/hello         {"name","version","generation","greeting"} as JSON
 //   GET /api/v1/hello/stream  Server-Sent Events: a "tick" every second, until the client goes
+//   GET /api/v1/hello/me      who is calling (any signed-in caller), and whether they may greet
+//   PUT /api/v1/hello/greeting  {"greeting": "..."}: needs hello.greeting.write; audited
 //   plexus_hello_requests_total{route}  a counter at /metrics
 //
 // Everything crosses the boundary through plugin.hpp; the C++17 standard library is
@@ -51,32 +53,81 @@ std::string json_string_member(std::string_view json, std::string_view key) {
   return {};
 }
 
+// `text` as a JSON string token; control characters are dropped.
+std::string json_quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) >= 0x20) {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 class HelloPlugin : public plexus::sdk::Plugin {
  public:
   // Registration happens here, never in a constructor or a static initialiser.
   void start() override {
-    greeting_json_ = json_string_member(host().config_json(), "greeting");
-    if (greeting_json_.empty()) greeting_json_ = "\"Hello\"";
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      greeting_json_ = json_string_member(host().config_json(), "greeting");
+      if (greeting_json_.empty()) greeting_json_ = "\"Hello\"";
+    }
 
     requests_ = host().counter("plexus_hello_requests_total", "Requests served by the " PLUGIN_NAME " plugin",
                                {"route"});
 
     // Builds a string and returns: it never blocks, so the kernel may run it on an I/O thread.
+    // Public: anyone may call it, credentials or not.
     host().route(
-        "GET", "/api/v1/hello",
+        "GET", "/api/v1/hello", plexus::sdk::kPublic,
         [this](const plexus::sdk::Request&, plexus::sdk::Response& res) {
           requests_.add(1, {"/api/v1/hello"});
           res.json(200, "{\"name\":\"" PLUGIN_NAME "\",\"version\":\"" PLUGIN_VERSION "\",\"generation\":" +
-                            std::to_string(host().generation()) + ",\"greeting\":" + greeting_json_ + "}");
+                            std::to_string(host().generation()) + ",\"greeting\":" + greeting() + "}");
         },
         PLEXUS_ROUTE_NONBLOCKING);
 
-    host().route("GET", "/api/v1/hello/stream",
+    host().route("GET", "/api/v1/hello/stream", plexus::sdk::kPublic,
                  [this](const plexus::sdk::Request&, plexus::sdk::Response& res) {
                    requests_.add(1, {"/api/v1/hello/stream"});
                    res.stream([this](plexus::sdk::EventStream stream) { subscribe(std::move(stream)); });
+                 });
+
+    // Any signed-in caller; the host says who it is and answers permission questions.
+    host().route("GET", "/api/v1/hello/me", plexus::sdk::kAuthenticated,
+                 [this](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+                   const auto caller = req.caller();
+                   const bool may_greet = host().allowed(caller, "hello.greeting.write");
+                   res.json(200, "{\"tenant\":" + json_quote(caller.tenant()) + ",\"name\":" +
+                                     json_quote(caller.name()) + ",\"kind\":" + json_quote(caller.kind()) +
+                                     ",\"may_greet\":" + (may_greet ? "true" : "false") + "}");
+                 });
+
+    // Only callers granted hello.greeting.write (admin, or a custom role); every change audited.
+    host().route("PUT", "/api/v1/hello/greeting", "hello.greeting.write",
+                 [this](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+                   const std::string next = json_string_member(req.body(), "greeting");
+                   if (next.size() < 2 || next.size() > 202) {
+                     res.json(400, "{\"error\":{\"code\":\"invalid_greeting\",\"message\":"
+                                   "\"the body must be {\\\"greeting\\\": \\\"1 to 200 characters\\\"}\","
+                                   "\"details\":{\"field\":\"greeting\"}}}");
+                     return;
+                   }
+                   std::string previous;
+                   {
+                     std::lock_guard<std::mutex> lock(mutex_);
+                     previous = greeting_json_;
+                     greeting_json_ = next;
+                   }
+                   host().audit(req.caller(), "{\"action\":\"greeting.update\",\"target\":\"greeting\","
+                                              "\"before\":" + previous + ",\"after\":" + next + "}");
+                   res.json(200, "{\"greeting\":" + next + "}");
                  });
 
     // One timer serves every stream. A timer per stream would also work, but each
@@ -106,6 +157,11 @@ class HelloPlugin : public plexus::sdk::Plugin {
   }
 
  private:
+  std::string greeting() {
+    std::lock_guard<std::mutex> lock(mutex_);  // held for a copy: still never blocks for long
+    return greeting_json_;
+  }
+
   struct Subscriber {
     plexus::sdk::EventStream stream;
     std::uint64_t ticks = 0;
@@ -136,12 +192,12 @@ class HelloPlugin : public plexus::sdk::Plugin {
     }
   }
 
-  std::string greeting_json_;  // a JSON string token, quotes included
   plexus::sdk::Metric requests_;
   std::uint64_t tick_timer_ = 0;
   bool timer_started_ = false;  // stop() may follow a start() that failed early
 
   std::mutex mutex_;  // guards what follows; handlers and the timer run on several threads
+  std::string greeting_json_;  // a JSON string token, quotes included
   bool stopped_ = false;
   std::list<Subscriber> subscribers_;
 };

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 0
+#define PLEXUS_ABI_MINOR 1
 
 /* The one exported symbol of a plugin library. */
 #define PLEXUS_PLUGIN_ENTRY_SYMBOL "plexus_plugin_v1"
@@ -75,6 +75,27 @@ typedef struct plexus_event_stream plexus_event_stream;   /* valid until stream_
 /* Receives data from the host; `data` is borrowed for the call. */
 typedef void (*plexus_write_fn)(void* user_data, plexus_str data);
 
+/* ---- callers (ABI 1.1) --------------------------------------------------------- */
+
+/* Who makes a request: set by the host after authentication, valid (with every
+ * string in it) for the duration of the handler call only. Copy what you keep. */
+typedef struct plexus_caller {
+  size_t struct_size;
+  plexus_str tenant;  /* tenant id: keep every tenant's data apart */
+  plexus_str user_id; /* empty for anonymous callers */
+  plexus_str name;    /* user name, API key name or share link id */
+  plexus_str kind;    /* "anonymous", "user", "api_key", "share_link", "oidc" */
+  const plexus_str* roles;
+  size_t role_count;
+  plexus_str request_id;
+  plexus_str ip;
+  const void* host_ref; /* the host's own record of the caller, for authz_check and audit */
+} plexus_caller;
+
+/* Route permission values besides permission strings such as "cep.rule.write". */
+#define PLEXUS_PERMISSION_PUBLIC "public"               /* anyone, no credentials needed */
+#define PLEXUS_PERMISSION_AUTHENTICATED "authenticated" /* any caller with valid credentials */
+
 /* ---- HTTP ------------------------------------------------------------------ */
 
 typedef struct plexus_http_request {
@@ -91,6 +112,7 @@ typedef struct plexus_http_request {
   size_t path_param_count;
   const plexus_pair* query;
   size_t query_count;
+  const plexus_caller* caller; /* ABI 1.1; never NULL when present */
 } plexus_http_request;
 
 /* Fills `response` through the host's response_* functions. A non-OK return, like
@@ -113,6 +135,10 @@ typedef struct plexus_route {
   plexus_http_handler_fn handler;
   void* user_data;
   uint32_t flags; /* PLEXUS_ROUTE_* */
+  /* ABI 1.1: who may call the route: PLEXUS_PERMISSION_PUBLIC, _AUTHENTICATED or a
+   * permission string, where "{name}" stands for a path parameter
+   * ("notes.note.read:{id}"). A route without one is denied to every caller. */
+  plexus_str permission;
 } plexus_route;
 
 /* ---- timers, services, tools, events ----------------------------------------- */
@@ -201,6 +227,19 @@ typedef struct plexus_host_api {
   plexus_status (*event_subscribe)(plexus_host* host, plexus_str pattern, plexus_event_fn fn, void* user_data,
                                    uint64_t* out_subscription);
   plexus_status (*event_unsubscribe)(plexus_host* host, uint64_t subscription);
+
+  /* ---- ABI 1.1 ---- */
+
+  /* May `caller` do `permission` ("notes.note.write") on `resource` ("42"; empty for
+   * none)? With a resource the check is for "permission:resource". PLEXUS_OK when
+   * allowed, PLEXUS_ERR_DENIED when not (last_error says which permission). */
+  plexus_status (*authz_check)(plexus_host* host, const plexus_caller* caller, plexus_str permission,
+                               plexus_str resource);
+  /* Appends a row to the audit log. `caller` is the request's caller, or NULL when the
+   * plugin acts on its own. event_json: {"action", "target", "outcome"?, "before"?,
+   * "after"?, "details"?}; the action is prefixed with the plugin's name unless it
+   * starts with it. Never put secrets in it. */
+  plexus_status (*audit)(plexus_host* host, const plexus_caller* caller, plexus_str event_json);
 
   /* New members are appended here, with a minor version bump. */
 } plexus_host_api;

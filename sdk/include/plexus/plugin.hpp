@@ -5,9 +5,10 @@
 //   class Hello : public plexus::sdk::Plugin {
 //    public:
 //     void start() override {
-//       host().route("GET", "/api/v1/hello", [this](const plexus::sdk::Request&, plexus::sdk::Response& res) {
-//         res.json(200, "{\"hello\":\"world\"}");
-//       });
+//       host().route("GET", "/api/v1/hello", plexus::sdk::kPublic,
+//                    [this](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+//                      res.json(200, "{\"hello\":\"world\"}");
+//                    });
 //     }
 //   };
 //   PLEXUS_PLUGIN(Hello, "hello", "1.0.0", "{\"type\":\"object\"}")
@@ -50,6 +51,34 @@ inline void append_to_string(void* target, plexus_str data) {
 }
 }  // namespace detail
 
+// Route permissions besides permission strings such as "notes.note.write".
+inline constexpr std::string_view kPublic = PLEXUS_PERMISSION_PUBLIC;
+inline constexpr std::string_view kAuthenticated = PLEXUS_PERMISSION_AUTHENTICATED;
+
+// Who makes the request; valid during the handler call only (copy what you keep).
+class Caller {
+ public:
+  explicit Caller(const plexus_caller* raw) : raw_(raw) {}
+  bool known() const { return raw_ != nullptr; }  // false only on an ABI 1.0 host
+  std::string_view tenant() const { return get(&plexus_caller::tenant); }
+  std::string_view user_id() const { return get(&plexus_caller::user_id); }
+  std::string_view name() const { return get(&plexus_caller::name); }
+  std::string_view kind() const { return get(&plexus_caller::kind); }
+  bool anonymous() const { return !raw_ || kind() == "anonymous"; }
+  std::vector<std::string_view> roles() const {
+    std::vector<std::string_view> out;
+    if (raw_) {
+      for (std::size_t i = 0; i < raw_->role_count; ++i) out.push_back(view(raw_->roles[i]));
+    }
+    return out;
+  }
+  const plexus_caller* raw() const { return raw_; }
+
+ private:
+  std::string_view get(plexus_str plexus_caller::*member) const { return raw_ ? view(raw_->*member) : std::string_view(); }
+  const plexus_caller* raw_;
+};
+
 class Request {
  public:
   explicit Request(const plexus_http_request* raw) : raw_(raw) {}
@@ -65,6 +94,9 @@ class Request {
     return find(raw_->path_params, raw_->path_param_count, name, false);
   }
   std::string_view query(std::string_view name) const { return find(raw_->query, raw_->query_count, name, false); }
+  Caller caller() const {
+    return Caller(PLEXUS_HAS_MEMBER(raw_, plexus_http_request, caller) ? raw_->caller : nullptr);
+  }
   const plexus_http_request& raw() const { return *raw_; }
 
  private:
@@ -188,11 +220,32 @@ class Host {
   std::string info_json() const { return read(api_->plugin_info); }
   std::uint64_t generation() const { return api_->plugin_generation(host_); }
 
-  // `flags`: PLEXUS_ROUTE_NONBLOCKING when the handler never blocks (see abi.h).
-  void route(std::string_view method, std::string_view pattern, Handler handler, std::uint32_t flags = 0) {
+  // `permission`: kPublic, kAuthenticated or a permission string, "{name}" standing for
+  // a path parameter ("notes.note.read:{id}"). `flags`: PLEXUS_ROUTE_NONBLOCKING when
+  // the handler never blocks (see abi.h).
+  void route(std::string_view method, std::string_view pattern, std::string_view permission, Handler handler,
+             std::uint32_t flags = 0) {
     auto& slot = add_slot(routes_, RouteSlot{std::move(handler), this});
-    plexus_route route{sizeof(plexus_route), str(method), str(pattern), &Host::call_route, &slot, flags};
+    plexus_route route{sizeof(plexus_route), str(method), str(pattern), &Host::call_route, &slot, flags,
+                       str(permission)};
     check(api_->route_add(host_, &route));
+  }
+
+  // May the caller do `permission` (on `resource`, when given)? False on a host
+  // older than ABI 1.1, which cannot tell.
+  bool allowed(const Caller& caller, std::string_view permission, std::string_view resource = {}) const {
+    if (!PLEXUS_HAS_MEMBER(api_, plexus_host_api, authz_check) || !api_->authz_check || !caller.known()) {
+      return false;
+    }
+    return api_->authz_check(host_, caller.raw(), str(permission), str(resource)) == PLEXUS_OK;
+  }
+  // Appends to the audit log: {"action", "target", "outcome"?, "before"?, "after"?, "details"?}
+  // as JSON text. Pass the request's caller, or Caller(nullptr) when the plugin acts on its own.
+  void audit(const Caller& caller, std::string_view event_json) const {
+    if (!PLEXUS_HAS_MEMBER(api_, plexus_host_api, audit) || !api_->audit) {
+      throw Error(PLEXUS_ERR_UNAVAILABLE, "the host has no audit log (ABI < 1.1)");
+    }
+    check(api_->audit(host_, caller.raw(), str(event_json)));
   }
 
   Metric counter(std::string_view name, std::string_view help, const std::vector<std::string_view>& labels = {}) {
