@@ -54,6 +54,8 @@ Database::Database(const DatabaseOptions& options)
         open_sqlite(session, target, options.busy_timeout);
       } else {
         session.open(*soci::factory_postgresql(), target);
+        // NOTICEs ("relation already exists" for IF NOT EXISTS) would go to stderr.
+        session << "SET client_min_messages = warning";
       }
     } catch (const std::exception& e) {
       // Driver messages can echo the connection string; never pass them on unfiltered.
