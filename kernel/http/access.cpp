@@ -37,7 +37,15 @@ std::optional<Response> check_access(const Route& route, Request& request, Authe
     request.caller = anonymous(request);
     return std::nullopt;
   }
-  request.caller = authenticator->authenticate(request);
+  try {
+    request.caller = authenticator->authenticate(request);
+  } catch (const HttpError& e) {
+    if (e.status() != 401) throw;
+    // RFC 6750 section 3: a rejected bearer credential names the error.
+    auto response = Response::error(401, e.code(), e.what(), e.details(), request.request_id);
+    response.headers.set("WWW-Authenticate", "Bearer error=\"" + e.code() + "\"");
+    return response;
+  }
   if (request.caller->anonymous()) {
     auto response = Response::error(401, "unauthenticated", "this route needs credentials: a bearer token or an API key",
                                     nullptr, request.request_id);

@@ -1,0 +1,80 @@
+// Identity behind a real HTTP server on a loopback port, on SQLite in a temporary
+// directory: what the identity_* tests drive through the REST API. Besides the
+// identity routes it serves a few test routes with permissions:
+//   GET  /api/v1/test/whoami         authenticated: the caller as JSON
+//   GET  /api/v1/test/docs/{id}      docs.read:{id}
+//   POST /api/v1/test/docs/{id}      docs.write:{id}
+//   GET  /api/v1/test/admin-secret   admin.secret.view
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel/audit/audit_log.hpp"
+#include "kernel/http/server.hpp"
+#include "kernel/identity/identity.hpp"
+#include "kernel/metrics/registry.hpp"
+#include "kernel/store/database.hpp"
+#include "tests/support/plexusd_process.hpp"  // bearer(), record_secret()
+#include "tests/support/test_support.hpp"
+
+namespace plexus::test {
+
+inline constexpr const char* kTestJwtSecret = "identity-test-secret-0123456789-abcdefghijklmnop";
+inline constexpr const char* kAdminPassword = "Bootstrap-Admin-Pw-42!";
+
+struct HttpResult {
+  int status = 0;
+  nlohmann::json body;  // null when the body is empty or not JSON
+  httplib::Headers headers;
+  std::string raw;
+  std::string header(const std::string& name) const;
+};
+
+// SQLite in `dir`, or PLEXUS_TEST_POSTGRES_URL (emptied of identity and audit tables) when set.
+std::string identity_test_database_url(const TempDir& dir);
+
+class IdentityFixture {
+ public:
+  // `adjust` changes the options before Identity is built (lockout, OIDC ...).
+  explicit IdentityFixture(const std::function<void(identity::IdentityOptions&)>& adjust = {});
+  ~IdentityFixture();
+
+  HttpResult request(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr,
+                     const httplib::Headers& headers = {}) const;
+  HttpResult get(const std::string& path, const std::string& token = {}) const;
+  HttpResult post(const std::string& path, const nlohmann::json& body, const std::string& token = {}) const;
+  HttpResult patch(const std::string& path, const nlohmann::json& body, const std::string& token = {}) const;
+  HttpResult put(const std::string& path, const nlohmann::json& body, const std::string& token = {}) const;
+  HttpResult del(const std::string& path, const std::string& token = {}) const;
+
+  // POST /api/v1/auth/login; the whole result.
+  HttpResult login(const std::string& username, const std::string& password,
+                   const std::string& tenant = "default") const;
+  // Logs in (REQUIRE 200) and returns the token response body.
+  nlohmann::json tokens(const std::string& username, const std::string& password,
+                        const std::string& tenant = "default") const;
+  std::string access_token(const std::string& username, const std::string& password,
+                           const std::string& tenant = "default") const;
+  std::string admin_token() const { return access_token("admin", kAdminPassword); }
+
+  // Creates a user through the admin API with `token`; returns its id.
+  std::string create_user(const std::string& token, const std::string& username, const std::string& password,
+                          const std::vector<std::string>& roles) const;
+
+  TempDir dir;
+  identity::IdentityOptions options;
+  std::unique_ptr<store::Database> database;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<identity::Identity> identity;
+  metrics::Registry registry;
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+};
+
+}  // namespace plexus::test
