@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/test_support.hpp"
+#include "tests/support/plexusd_process.hpp"
 
 using namespace std::chrono_literals;
 using plexus::test::ChildProcess;
@@ -18,33 +18,8 @@ std::string plexusd() { return (plexus::test::binary_dir() / "bin" / "plexusd").
 std::string shipped_config() { return (plexus::test::source_dir() / "config" / "plexus.yaml").string(); }
 
 // A plexusd on a free port with its own data directory, stopped by SIGTERM at the end.
-struct RunningPlexus {
-  explicit RunningPlexus(std::map<std::string, std::string> env = {}, std::vector<std::string> extra_args = {})
-      : port(plexus::test::free_port()),
-        process(
-            [&] {
-              std::vector<std::string> args{plexusd(), "--config", shipped_config(), "--data-dir",
-                                            data.path().string(), "--port", std::to_string(port)};
-              args.insert(args.end(), extra_args.begin(), extra_args.end());
-              return args;
-            }(),
-            env) {
-    if (!plexus::test::wait_for_port(port, 20s)) FAIL("plexusd did not start:\n" << process.output());
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port);
-    c.set_read_timeout(10);
-    return c;
-  }
-  int stop() {
-    process.signal(SIGTERM);
-    return process.wait(30s).value_or(-1);
-  }
-
-  TempDir data;
-  int port;
-  ChildProcess process;
-};
+using RunningPlexus = plexus::test::Plexusd;
+using plexus::test::bearer;
 
 }  // namespace
 
@@ -72,7 +47,7 @@ TEST_CASE("plexusd serves health, readiness and metrics on the shipped config", 
   REQUIRE(checked.exit_code == 0);
 
   REQUIRE(plexus.stop() == 0);
-  const auto log = plexus::test::read_file(plexus.data.path() / "logs" / "plexus.log");
+  const auto log = plexus::test::read_file(plexus.log_file());
   REQUIRE_THAT(log, Catch::Contains("ready on http://127.0.0.1:") && Catch::Contains("received SIGTERM") &&
                         Catch::Contains("GET /readyz 200"));
 }
@@ -135,8 +110,8 @@ TEST_CASE("a database that cannot be reached fails start-up without leaking its 
 TEST_CASE("SIGINT stops plexusd cleanly too", "[plexusd]") {
   RunningPlexus plexus;
   REQUIRE(plexus.client().Get("/healthz")->status == 200);
-  plexus.process.signal(SIGINT);
-  REQUIRE(plexus.process.wait(30s) == 0);
+  plexus.process().signal(SIGINT);
+  REQUIRE(plexus.process().wait(30s) == 0);
 }
 
 TEST_CASE("the hello example plugin loads from a manifests directory and reloads", "[plexusd][plugins]") {
@@ -154,11 +129,17 @@ TEST_CASE("the hello example plugin loads from a manifests directory and reloads
   REQUIRE(body["generation"] == 1);
   REQUIRE(body["greeting"] == "Hello from the manifest");
 
-  auto reloaded = client.Post("/api/v1/admin/plugins/hello/reload", "", "application/json");
+  auto reloaded = client.Post("/api/v1/admin/plugins/hello/reload", bearer(plexus.admin_token()), "", "application/json");
   REQUIRE(reloaded->status == 200);
   REQUIRE(nlohmann::json::parse(client.Get("/api/v1/hello")->body)["generation"] == 2);
+  // Plugin administration is a change: audited with who did it.
+  const auto audited = nlohmann::json::parse(
+      client.Get("/api/v1/admin/audit?action=plugin.reload", bearer(plexus.admin_token()))->body)["items"];
+  REQUIRE(audited.size() == 1);
+  REQUIRE(audited[0]["target"] == "plugin/hello");
+  REQUIRE(audited[0]["actor"] == "user:admin");
 
-  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins")->body);
+  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins", bearer(plexus.admin_token()))->body);
   REQUIRE(plugins["items"][0]["state"] == "running");
   REQUIRE(plugins["items"][0]["version"] == "0.1.0");
   auto ready = client.Get("/readyz");
@@ -181,7 +162,7 @@ TEST_CASE("an enabled plugin that cannot load makes plexusd not ready, but it ke
   auto ready = client.Get("/readyz");
   REQUIRE(ready->status == 503);
   REQUIRE_THAT(ready->body, Catch::Contains("broken"));
-  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins")->body);
+  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins", bearer(plexus.admin_token()))->body);
   REQUIRE(plugins["items"][0]["state"] == "failed");
   REQUIRE(plexus.stop() == 0);
 }
@@ -210,11 +191,52 @@ TEST_CASE("a reload ends the old generation's event streams and the new one serv
   REQUIRE_THAT(first, Catch::Contains("text/event-stream") && Catch::Contains("event: tick"));
 
   auto client = plexus.client();
-  auto reloaded = client.Post("/api/v1/admin/plugins/hello/reload", "", "application/json");
+  auto reloaded = client.Post("/api/v1/admin/plugins/hello/reload", bearer(plexus.admin_token()), "", "application/json");
   REQUIRE(reloaded->status == 200);  // the open stream did not hold the reload up
   REQUIRE(stream.closed_by_peer(10s));
   REQUIRE(nlohmann::json::parse(client.Get("/api/v1/hello")->body)["generation"] == 2);
-  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins")->body);
+  const auto plugins = nlohmann::json::parse(client.Get("/api/v1/admin/plugins", bearer(plexus.admin_token()))->body);
   REQUIRE(plugins["items"][0]["draining"].empty());
+  REQUIRE(plexus.stop() == 0);
+}
+
+TEST_CASE("first start creates admin with a generated password shown once on stdout", "[plexusd][auth]") {
+  TempDir data;
+  const int port = plexus::test::free_port();
+  const auto log_file = plexus::test::test_log_dir() / ("generated-admin-" + std::to_string(port) + ".log");
+  const std::vector<std::string> args{plexusd(), "--config", shipped_config(), "--data-dir", data.path().string(),
+                                      "--port", std::to_string(port)};
+  std::string password;
+  {
+    ChildProcess process(args, {{"PLEXUS_LOG__FILE", log_file.string()}});
+    REQUIRE(plexus::test::wait_for_port(port, 20s));
+    const std::string marker = "created user admin with password ";
+    const auto output = process.output();
+    const auto at = output.find(marker);
+    REQUIRE(at != std::string::npos);
+    password = output.substr(at + marker.size(), output.find('\n', at) - at - marker.size());
+    plexus::test::record_secret(password);
+    REQUIRE(password.size() >= 16);
+    httplib::Client client("127.0.0.1", port);
+    const nlohmann::json login{{"username", "admin"}, {"password", password}};
+    REQUIRE(client.Post("/api/v1/auth/login", login.dump(), "application/json")->status == 200);
+    process.signal(SIGTERM);
+    REQUIRE(process.wait(30s) == 0);
+  }
+  ChildProcess again(args, {{"PLEXUS_LOG__FILE", log_file.string()}});
+  REQUIRE(plexus::test::wait_for_port(port, 20s));
+  CHECK(again.output().find("created user admin") == std::string::npos);
+  again.signal(SIGTERM);
+  REQUIRE(again.wait(30s) == 0);
+  // The log file never saw it.
+  CHECK(plexus::test::read_file(log_file).find(password) == std::string::npos);
+}
+
+TEST_CASE("plugin administration needs an administrator", "[plexusd][auth][plugins]") {
+  RunningPlexus plexus;
+  auto client = plexus.client();
+  CHECK(client.Get("/api/v1/admin/plugins")->status == 401);
+  CHECK(client.Post("/api/v1/admin/plugins/hello/reload", "", "application/json")->status == 401);
+  CHECK(client.Get("/api/v1/admin/plugins", bearer(plexus.admin_token()))->status == 200);
   REQUIRE(plexus.stop() == 0);
 }

@@ -30,7 +30,7 @@ class Probe : public plexus::sdk::Plugin {
       res.json(200, "{\"generation\":" + std::to_string(h.generation()) + ",\"version\":\"" PROBE_VERSION "\"}");
     });
     h.route(
-        "GET", prefix + "/state",
+        "GET", prefix + "/state", plexus::sdk::kPublic,
         [](const plexus::sdk::Request&, plexus::sdk::Response& res) {
           res.json(200, "{\"state\":" + std::to_string(++probe_state) + "}");
         },

@@ -53,6 +53,7 @@ struct route {
   char* pattern;
   plexus_http_handler_fn handler;
   void* user_data;
+  char* permission;
 };
 struct timer {
   plexus_timer_fn fn;
@@ -170,6 +171,7 @@ static plexus_status h_route_add(plexus_host* host, const plexus_route* route) {
   r->pattern = str_dup(route->pattern);
   r->handler = route->handler;
   r->user_data = route->user_data;
+  r->permission = PLEXUS_HAS_MEMBER(route, plexus_route, permission) ? str_dup(route->permission) : NULL;
   return PLEXUS_OK;
 }
 static void h_set_status(plexus_http_response* res, int32_t status) { res->status = status; }
@@ -270,6 +272,19 @@ static plexus_status h_event_unsubscribe(plexus_host* host, uint64_t id) {
   return fail(host, PLEXUS_ERR_NOT_FOUND, "no such subscription");
 }
 
+static plexus_status h_authz_check(plexus_host* host, const plexus_caller* caller, plexus_str permission,
+                                   plexus_str resource) {
+  (void)caller;
+  (void)permission;
+  (void)resource;
+  return fail(host, PLEXUS_ERR_DENIED, "the fake host grants nothing");
+}
+static plexus_status h_audit(plexus_host* host, const plexus_caller* caller, plexus_str event_json) {
+  (void)caller;
+  (void)event_json;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host keeps no audit log");
+}
+
 static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          PLEXUS_ABI_MAJOR,
                                          PLEXUS_ABI_MINOR,
@@ -297,7 +312,9 @@ static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          h_tool_register,
                                          h_event_publish,
                                          h_event_subscribe,
-                                         h_event_unsubscribe};
+                                         h_event_unsubscribe,
+                                         h_authz_check,
+                                         h_audit};
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -335,6 +352,7 @@ static void free_host(plexus_host* host) {
   for (size_t i = 0; i < host->route_count; ++i) {
     free(host->routes[i].method);
     free(host->routes[i].pattern);
+    free(host->routes[i].permission);
   }
   for (size_t i = 0; i < host->metric_count; ++i) {
     free(host->metrics[i].name);
@@ -423,6 +441,8 @@ int main(int argc, char** argv) {
   struct route* stream = find_route(&host, "GET", stream_path);
   check(hello != NULL, "route GET %s", route_path);
   check(stream != NULL, "route GET %s", stream_path);
+  check(hello && hello->permission && strcmp(hello->permission, "public") == 0, "GET %s is declared public",
+        route_path);
   check(host.metric_count == 1 && strcmp(host.metrics[0].name, metric_name) == 0 &&
             host.metrics[0].kind == PLEXUS_METRIC_COUNTER,
         "counter %s", metric_name);

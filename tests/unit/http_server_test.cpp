@@ -421,6 +421,8 @@ TEST_CASE("HTTPS with a certificate generated for the test", "[http][tls]") {
   REQUIRE(first);
   REQUIRE(first->status == 200);
   REQUIRE(first->body == "hello");
+  // HTTPS tells browsers to stay on HTTPS (ASVS 9.1.1).
+  REQUIRE(first->get_header_value("Strict-Transport-Security") == "max-age=31536000; includeSubDomains");
   REQUIRE(client.Get("/items/9")->status == 200);  // same TLS connection, kept alive
 
   // Plain HTTP to the TLS port does not get an answer in clear text.
