@@ -16,6 +16,8 @@ inline constexpr int kExitUsage = 2;    // bad arguments; nothing was done
 struct Context {
   std::ostream& out;
   std::ostream& err;
+  std::istream& in;
+  bool interactive = false;  // standard input is a terminal: passwords are prompted with echo off
 };
 
 struct Command {
@@ -25,7 +27,13 @@ struct Command {
   int (*run)(const Context& context, std::span<const std::string_view> args);
 };
 
-// Subcommands (one file each).
+// Subcommands (one file per command group). A group ("user add", "user list") is one
+// table entry whose run function dispatches on its first argument.
 int run_new_plugin(const Context& context, std::span<const std::string_view> args);
+int run_login(const Context& context, std::span<const std::string_view> args);   // login.cpp
+int run_logout(const Context& context, std::span<const std::string_view> args);  // login.cpp
+int run_user(const Context& context, std::span<const std::string_view> args);    // user.cpp
+int run_apikey(const Context& context, std::span<const std::string_view> args);  // apikey.cpp
+int run_audit(const Context& context, std::span<const std::string_view> args);   // audit_verify.cpp
 
 }  // namespace plexus::cli

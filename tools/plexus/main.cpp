@@ -1,11 +1,13 @@
-// plexus: the command-line client. Subcommands live in the table below; REST ones
-// (talking to plexusd with --url and a token) join it as they are built.
+// plexus: the command-line client. Subcommands live in the table below: a new one is a
+// run_* function in its own file, declared in command.hpp, and one line here.
 #include <algorithm>
 #include <array>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>
 
 #include "plexus/abi.h"
 #include "plexus/plugin.hpp"
@@ -15,6 +17,12 @@ namespace plexus::cli {
 namespace {
 
 constexpr std::array kCommands = {
+    Command{"login", "--url URL --username NAME [...]", "sign in to a plexusd and save the session", &run_login},
+    Command{"logout", "[--url URL]", "end the saved session", &run_logout},
+    Command{"user", "add|list|passwd|disable|enable ...", "manage users (REST)", &run_user},
+    Command{"apikey", "create|list|revoke ...", "manage API keys (REST)", &run_apikey},
+    Command{"audit", "verify --config FILE [--data-dir DIR]", "check the audit log's hash chain (offline)",
+            &run_audit},
     Command{"new-plugin", "NAME [DIR]", "create a plugin project from the SDK template (offline)",
             &run_new_plugin},
 };
@@ -41,12 +49,13 @@ void print_usage(std::ostream& out) {
     head.resize(width, ' ');
     out << "  " << head << "  " << command.summary << "\n";
   }
-  out << "\n'plexus COMMAND --help' describes one command. Exit status: 0 success, 1 failure, 2 usage "
-         "error.\n";
+  out << "\nREST commands talk to plexusd at --url (default: the server of the saved session) with the\n"
+         "session 'plexus login' saved. 'plexus COMMAND --help' describes one command.\n"
+         "Exit status: 0 success, 1 failure, 2 usage error.\n";
 }
 
 int run(std::span<const std::string_view> args) {
-  const Context context{std::cout, std::cerr};
+  const Context context{std::cout, std::cerr, std::cin, ::isatty(STDIN_FILENO) == 1};
   if (args.empty()) {
     print_usage(std::cerr);
     return kExitUsage;
