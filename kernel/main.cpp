@@ -44,7 +44,14 @@ int run(const po::variables_map& args) {
   }
 
   const sigset_t signals = block_shutdown_signals();
-  plexus::App app(std::move(config));
+  const char* admin_password = std::getenv("PLEXUS_ADMIN_PASSWORD");
+  plexus::App app(std::move(config), admin_password ? admin_password : "");
+  if (const auto& generated = app.generated_admin_password()) {
+    // Shown once, on stdout only: the log never holds it.
+    std::cout << "First start: created user admin with password " << *generated
+              << "\nIt is not shown again; change it with `plexus user passwd admin`.\n"
+              << std::flush;
+  }
   app.start();
   auto log = plexus::log::get("plexusd");
   log->info("Plexus {} ready on http://{}:{}/ (data in {})", kVersion, app.config().get_string("http.address"),

@@ -5,7 +5,10 @@
 #include <spdlog/logger.h>
 
 #include "kernel/app/health_routes.hpp"
+#include "kernel/app/log_routes.hpp"
 #include "kernel/app/openapi.hpp"
+#include "kernel/audit/audit_routes.hpp"
+#include "kernel/audit/retention_worker.hpp"
 #include "kernel/log/log.hpp"
 
 namespace plexus {
@@ -72,7 +75,14 @@ http::ServerOptions server_options_of(const config::Config& config) {
   options.max_connections = static_cast<std::size_t>(config.get_int("http.max_connections"));
   options.sse_max_queued = static_cast<std::size_t>(config.get_int("http.sse.max_queued"));
   options.sse_heartbeat = config.get_duration("http.sse.heartbeat");
+  options.cors_origins = config.get_list("http.cors.origins");
+  options.hsts_max_age = std::chrono::duration_cast<std::chrono::seconds>(config.get_duration("http.hsts_max_age"));
   return options;
+}
+
+std::filesystem::path audit_export_dir_of(const config::Config& config) {
+  const auto& dir = config.get_string("audit.export_dir");
+  return dir.empty() ? data_dir_of(config) / "audit-export" : std::filesystem::absolute(dir);
 }
 
 plugins::PluginHostOptions plugin_options_of(const config::Config& config) {
@@ -93,7 +103,7 @@ plugins::PluginHostOptions plugin_options_of(const config::Config& config) {
   return options;
 }
 
-App::App(config::Config config) : config_(std::move(config)) {
+App::App(config::Config config, std::string admin_password) : config_(std::move(config)) {
   for (const auto& secret : config_.secret_values()) log::add_secret(secret);
   log::configure(log_options_of(config_));
   metrics::register_process_metrics(metrics_);
@@ -108,14 +118,49 @@ App::App(config::Config config) : config_(std::move(config)) {
   add_readiness_check({"database", [this](std::string& reason) { return database_->ping(&reason); }});
   register_health_routes(*this);
 
-  plugins_ = std::make_unique<plugins::PluginHost>(plugin_options_of(config_), router_, metrics_, bus_);
+  audit_ = std::make_unique<audit::AuditLog>(*database_);
+  identity_ = std::make_unique<identity::Identity>(*database_, *audit_,
+                                                   identity::identity_options_of(config_, data_dir_of(config_)));
+  if (!admin_password.empty()) log::add_secret(admin_password);
+  generated_admin_password_ = identity_->bootstrap(admin_password);
+  if (generated_admin_password_) log::add_secret(*generated_admin_password_);
+  identity_->register_routes(router_);
+  audit::register_audit_routes(router_, *audit_);
+  const auto& log_file = log_options_of(config_).file;
+  register_log_routes(router_, log_file, audit_.get());
+  retention_ = std::make_unique<audit::RetentionWorker>(*audit_, config_.get_duration("audit.retention"),
+                                                        audit_export_dir_of(config_));
+
+  auto plugin_options = plugin_options_of(config_);
+  plugin_options.audit = [this](const auth::Caller* caller, const std::string& plugin, const nlohmann::json& event) {
+    audit::AuditEvent row = caller ? audit::event_of(*caller, event.value("action", ""), event.value("target", ""))
+                                   : audit::AuditEvent{};
+    if (!caller) {
+      row.actor = "plugin:" + plugin;
+      row.action = event.value("action", "");
+      row.target = event.value("target", "");
+    }
+    row.outcome = event.value("outcome", "success");
+    row.before = event.value("before", nlohmann::json());
+    row.after = event.value("after", nlohmann::json());
+    row.details = event.value("details", nlohmann::json());
+    audit_->record(std::move(row));
+  };
+  plugins_ = std::make_unique<plugins::PluginHost>(std::move(plugin_options), router_, metrics_, bus_);
   plugins_->register_admin_routes(router_);
   add_readiness_check({"plugins", [this](std::string& reason) { return plugins_->all_running(reason); }});
   register_openapi_route(router_, PLEXUS_VERSION);
-  server_ = std::make_unique<http::Server>(server_options_of(config_), router_, metrics_);
+  auto server_options = server_options_of(config_);
+  server_options.authenticator = identity_->authenticator();
+  server_ = std::make_unique<http::Server>(std::move(server_options), router_, metrics_);
 }
 
-App::~App() = default;
+App::~App() {
+  // The server and plugins go first: nothing may call into identity or audit after.
+  server_.reset();
+  plugins_.reset();
+  retention_.reset();
+}
 
 void App::start() {
   plugins_->start();

@@ -6,16 +6,23 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "kernel/audit/audit_log.hpp"
 #include "kernel/config/config.hpp"
 #include "kernel/events/bus.hpp"
 #include "kernel/http/router.hpp"
 #include "kernel/http/server.hpp"
+#include "kernel/identity/identity.hpp"
 #include "kernel/metrics/registry.hpp"
 #include "kernel/plugins/plugin_host.hpp"
 #include "kernel/store/database.hpp"
+
+namespace plexus::audit {
+class RetentionWorker;
+}
 
 namespace plexus {
 
@@ -27,9 +34,11 @@ struct ReadinessCheck {
 
 class App {
  public:
-  // Configures logging from `config` (call once per process), opens the database and
-  // registers the kernel routes. Throws std::runtime_error with a clear message.
-  explicit App(config::Config config);
+  // Configures logging from `config` (call once per process), opens the database,
+  // creates tenant "default" and user "admin" on first start (password
+  // `admin_password`, or generated when empty) and registers the kernel routes.
+  // Throws std::runtime_error with a clear message.
+  explicit App(config::Config config, std::string admin_password = {});
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;
@@ -47,6 +56,10 @@ class App {
   store::Database& database() { return *database_; }
   events::Bus& bus() { return bus_; }
   plugins::PluginHost& plugins() { return *plugins_; }
+  audit::AuditLog& audit() { return *audit_; }
+  identity::Identity& identity() { return *identity_; }
+  // The admin password generated on first start, to be shown once; nullopt otherwise.
+  const std::optional<std::string>& generated_admin_password() const { return generated_admin_password_; }
   void add_readiness_check(ReadinessCheck check);
   std::vector<ReadinessCheck> readiness_checks() const;
 
@@ -55,6 +68,10 @@ class App {
   metrics::Registry metrics_;
   http::Router router_;
   std::unique_ptr<store::Database> database_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<identity::Identity> identity_;
+  std::optional<std::string> generated_admin_password_;
+  std::unique_ptr<audit::RetentionWorker> retention_;
   events::Bus bus_;
   std::unique_ptr<plugins::PluginHost> plugins_;
   mutable std::mutex readiness_mutex_;  // plugins add checks while /readyz runs

@@ -605,6 +605,15 @@ plexus_status audit(plexus_host* host, const plexus_caller* caller, plexus_str e
       event["action"].get<std::string>().empty()) {
     return fail(PLEXUS_ERR_INVALID, "audit: event_json must be an object with a non-empty \"action\"");
   }
+  if (event.contains("target") && !event["target"].is_string()) {
+    return fail(PLEXUS_ERR_INVALID, "audit: \"target\" must be a string");
+  }
+  if (event.contains("outcome")) {
+    const auto& outcome = event["outcome"];
+    if (!outcome.is_string() || (outcome != "success" && outcome != "failure" && outcome != "denied")) {
+      return fail(PLEXUS_ERR_INVALID, "audit: \"outcome\" must be success, failure or denied");
+    }
+  }
   const auto& name = generation->name();
   auto action = event["action"].get<std::string>();
   if (!action.starts_with(name + ".")) event["action"] = name + "." + action;

@@ -501,6 +501,13 @@ void PluginHost::register_admin_routes(http::Router& router) {
                         known = records_.count(name) > 0;
                       }
                       if (!known) throw http::HttpError(404, "not_found", result.message);
+                      if (options_.audit) {
+                        options_.audit(request.caller.get(), "kernel",
+                                       {{"action", "plugin." + action},
+                                        {"target", "plugin/" + name},
+                                        {"outcome", result.ok ? "success" : "failure"},
+                                        {"details", {{"message", result.message}}}});
+                      }
                       if (!result.ok) throw http::HttpError(409, "plugin_action_failed", result.message);
                       return http::Response::json(200, {{"name", name}, {"action", action}, {"message", result.message}});
                     }});
