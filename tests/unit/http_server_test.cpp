@@ -2,6 +2,7 @@
 // SSE without worker threads, graceful shutdown, TLS and the error body.
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <condition_variable>
@@ -471,12 +472,23 @@ TEST_CASE("per-route metrics count requests and rejections", "[http][metrics]") 
   RawConnection bad(t.port());
   bad.send("BROKEN\r\n\r\n");
   bad.read_response();
-  const auto text = t.registry.render();
-  REQUIRE_THAT(text, Catch::Contains(
-                         R"(plexus_http_requests_total{method="GET",route="/items/{id}",status="200"} 3)"));
-  REQUIRE_THAT(text, Catch::Contains(R"(plexus_http_requests_total{method="GET",route="unmatched",status="404"} 1)"));
-  REQUIRE_THAT(text, Catch::Contains(R"(plexus_http_request_duration_seconds_count{method="GET",route="/items/{id}"} 3)"));
-  REQUIRE_THAT(text, Catch::Contains(R"(plexus_http_rejected_total{reason="malformed"} 1)"));
+  // Requests are counted once their response is written, which the server notes just
+  // after the client has read it: wait until every count has landed.
+  const std::vector<std::string> expected = {
+      R"(plexus_http_requests_total{method="GET",route="/items/{id}",status="200"} 3)",
+      R"(plexus_http_requests_total{method="GET",route="unmatched",status="404"} 1)",
+      R"(plexus_http_request_duration_seconds_count{method="GET",route="/items/{id}"} 3)",
+      R"(plexus_http_rejected_total{reason="malformed"} 1)"};
+  auto all_there = [&](const std::string& text) {
+    return std::all_of(expected.begin(), expected.end(),
+                       [&](const std::string& line) { return text.find(line) != std::string::npos; });
+  };
+  std::string text = t.registry.render();
+  for (int i = 0; i < 500 && !all_there(text); ++i) {
+    std::this_thread::sleep_for(10ms);
+    text = t.registry.render();
+  }
+  for (const auto& line : expected) REQUIRE_THAT(text, Catch::Contains(line));
 }
 
 TEST_CASE("non-blocking routes answer on the I/O thread while every worker is busy", "[http]") {

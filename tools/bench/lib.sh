@@ -27,7 +27,7 @@ BENCH_PORTS_TAKEN=" "
 # Targets in measuring order and their URLs (bench_target); results per target (bench_measure
 # adds one round, bench_summarize takes the medians; error counts add up over rounds).
 BENCH_TARGETS=()
-declare -A BENCH_URL=() BENCH_RPS_ROUNDS=() BENCH_P99_ROUNDS=()
+declare -A BENCH_URL=() BENCH_HEADER=() BENCH_RPS_ROUNDS=() BENCH_P99_ROUNDS=()
 declare -A BENCH_RPS=() BENCH_P99_MS=() BENCH_SOCKET_ERRORS=()
 
 bench_log() { printf '%s: %s\n' "${BENCH_NAME:-bench}" "$*" >&2; }
@@ -166,6 +166,7 @@ bench_parse_wrk() {
 bench_target() {
   BENCH_TARGETS+=("$1")
   BENCH_URL[$1]=$2
+  BENCH_HEADER[$1]=${3:-}  # one request header, e.g. "Authorization: Bearer ..."
   BENCH_RPS_ROUNDS[$1]=""
   BENCH_P99_ROUNDS[$1]=""
   BENCH_SOCKET_ERRORS[$1]=0
@@ -176,6 +177,7 @@ bench_target() {
 bench_measure() {
   local name=$1 round=$2 url=${BENCH_URL[$1]} out="$BENCH_TMP/wrk-$1-$2.txt" figures
   local wrk=(wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS")
+  [[ -z ${BENCH_HEADER[$name]} ]] || wrk+=(-H "${BENCH_HEADER[$name]}")
   if ((BENCH_WARMUP_SECONDS > 0)); then
     "${wrk[@]}" -d"${BENCH_WARMUP_SECONDS}s" "$url" >/dev/null 2>&1 || bench_die "wrk warm-up on $url failed"
   fi

@@ -28,7 +28,7 @@
 
 #include "plexus/abi.h"
 
-#define PLEXUS_SDK_VERSION "0.1.0"
+#define PLEXUS_SDK_VERSION "0.2.0"
 
 namespace plexus::sdk {
 
