@@ -83,7 +83,9 @@ Schema build_kernel_schema() {
       .add({.path = "store.pool_size", .type = Type::integer, .default_value = "4",
             .description = "Database connections in the pool", .min = 1, .max = 256})
       .add({.path = "store.busy_timeout", .type = Type::duration, .default_value = "5s",
-            .description = "How long a statement waits for a locked database before failing"});
+            .description = "How long a statement waits for a locked database before failing"})
+      .add({.path = "store.secret_key", .type = Type::string, .default_value = "",
+            .description = "Key that seals stored credentials (data-source passwords), at least 32 bytes; empty = generated once into <data_dir>/secrets/store-key", .secret = true});
 
   schema.add({.path = "metrics.enabled", .type = Type::boolean, .default_value = "true",
               .description = "Serve Prometheus metrics at /metrics"});

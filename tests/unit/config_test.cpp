@@ -179,7 +179,7 @@ TEST_CASE("kernel schema: defaults load and hold the agreed values", "[config]")
   CHECK(config.get_int("plugins.breaker_failures") == 5);
   CHECK(config.get_duration("plugins.breaker_cooldown") == std::chrono::seconds(30));
 
-  CHECK(kernel_schema().keys().size() == 61);
+  CHECK(kernel_schema().keys().size() == 62);
   CHECK(kernel_schema().find("store.url")->secret);
   CHECK_FALSE(kernel_schema().find("http.tls.key")->secret);
   for (const KeyDef& def : kernel_schema().keys()) CHECK_FALSE(def.description.empty());
