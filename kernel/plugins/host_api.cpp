@@ -5,8 +5,12 @@
 
 #include <spdlog/logger.h>
 
+#include <soci/soci.h>
+
 #include "kernel/log/log.hpp"
 #include "kernel/plugins/runtime.hpp"
+#include "kernel/store/json_sql.hpp"
+#include "kernel/store/migrations.hpp"
 
 namespace plexus::plugins {
 namespace {
@@ -625,6 +629,90 @@ plexus_status audit(plexus_host* host, const plexus_caller* caller, plexus_str e
   return PLEXUS_OK;
 }
 
+// ---- the kernel database (ABI 1.2) -----------------------------------------------------
+
+constexpr std::size_t kMaxQueryRows = 10'000;
+
+store::Database* database_of(Generation& generation) { return generation.host().options().database; }
+
+// The JSON parameters of a statement: absent or empty means none.
+std::optional<nlohmann::json> parameters(plexus_str params_json) {
+  if (params_json.len == 0) return nlohmann::json();
+  auto params = nlohmann::json::parse(view(params_json), nullptr, false);
+  if (params.is_discarded() || !(params.is_object() || params.is_null())) return std::nullopt;
+  return params;
+}
+
+plexus_status db_migrate(plexus_host* host, plexus_str migrations_json) {
+  auto* generation = generation_of(host);
+  if (!generation) return fail(PLEXUS_ERR_INVALID, "db_migrate without a host");
+  auto* database = database_of(*generation);
+  if (!database) return fail(PLEXUS_ERR_UNAVAILABLE, "this host has no database");
+  const auto list = nlohmann::json::parse(view(migrations_json), nullptr, false);
+  if (!list.is_array()) return fail(PLEXUS_ERR_INVALID, "db_migrate: migrations_json must be a JSON array");
+  std::vector<store::Migration> migrations;
+  for (const auto& item : list) {
+    if (!item.is_object() || !item.contains("version") || !item["version"].is_number_integer() ||
+        !item.contains("statements") || !item["statements"].is_array()) {
+      return fail(PLEXUS_ERR_INVALID, "db_migrate: each migration needs an integer \"version\" and \"statements\"");
+    }
+    store::Migration migration{item["version"].get<int>(), item.value("description", std::string()), {}};
+    for (const auto& statement : item["statements"]) {
+      if (!statement.is_string()) return fail(PLEXUS_ERR_INVALID, "db_migrate: statements must be strings");
+      migration.statements.push_back(statement.get<std::string>());
+    }
+    migrations.push_back(std::move(migration));
+  }
+  try {
+    store::migrate(*database, "plugin:" + generation->name(), migrations);
+  } catch (const std::exception& e) {
+    return fail(PLEXUS_ERR_INVALID, e.what());
+  }
+  return PLEXUS_OK;
+}
+
+plexus_status db_query(plexus_host* host, plexus_str sql, plexus_str params_json, uint64_t max_rows,
+                       plexus_write_fn write, void* write_data) {
+  auto* generation = generation_of(host);
+  if (!generation || !write) return fail(PLEXUS_ERR_INVALID, "db_query needs a host and a write callback");
+  auto* database = database_of(*generation);
+  if (!database) return fail(PLEXUS_ERR_UNAVAILABLE, "this host has no database");
+  const auto params = parameters(params_json);
+  if (!params) return fail(PLEXUS_ERR_INVALID, "db_query: params_json must be a JSON object");
+  const std::size_t limit = max_rows == 0 || max_rows > kMaxQueryRows ? kMaxQueryRows : max_rows;
+  try {
+    soci::session session(database->pool());
+    const auto result = store::query_json(session, std::string(view(sql)), *params, limit);
+    const std::string text =
+        nlohmann::json{{"columns", result.columns}, {"rows", result.rows}, {"truncated", result.truncated}}.dump();
+    write(write_data, str(text));
+  } catch (const store::SqlParameterError& e) {
+    return fail(PLEXUS_ERR_INVALID, std::string("db_query: ") + e.what());
+  } catch (const std::exception& e) {
+    return fail(PLEXUS_ERR_INTERNAL, std::string("db_query: ") + e.what());
+  }
+  return PLEXUS_OK;
+}
+
+plexus_status db_exec(plexus_host* host, plexus_str sql, plexus_str params_json, int64_t* out_changed) {
+  auto* generation = generation_of(host);
+  if (!generation) return fail(PLEXUS_ERR_INVALID, "db_exec without a host");
+  auto* database = database_of(*generation);
+  if (!database) return fail(PLEXUS_ERR_UNAVAILABLE, "this host has no database");
+  const auto params = parameters(params_json);
+  if (!params) return fail(PLEXUS_ERR_INVALID, "db_exec: params_json must be a JSON object");
+  try {
+    soci::session session(database->pool());
+    const auto changed = store::exec_json(session, std::string(view(sql)), *params);
+    if (out_changed) *out_changed = changed;
+  } catch (const store::SqlParameterError& e) {
+    return fail(PLEXUS_ERR_INVALID, std::string("db_exec: ") + e.what());
+  } catch (const std::exception& e) {
+    return fail(PLEXUS_ERR_INTERNAL, std::string("db_exec: ") + e.what());
+  }
+  return PLEXUS_OK;
+}
+
 const plexus_host_api table = {
     sizeof(plexus_host_api),
     PLEXUS_ABI_MAJOR,
@@ -656,6 +744,9 @@ const plexus_host_api table = {
     &event_unsubscribe,
     &authz_check,
     &audit,
+    &db_migrate,
+    &db_query,
+    &db_exec,
 };
 
 }  // namespace

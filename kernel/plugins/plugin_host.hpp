@@ -23,6 +23,7 @@
 #include "kernel/metrics/registry.hpp"
 #include "kernel/plugins/generation.hpp"
 #include "kernel/plugins/named_registry.hpp"
+#include "kernel/store/database.hpp"
 
 namespace plexus::plugins {
 
@@ -38,6 +39,9 @@ struct PluginHostOptions {
   // Where the host table's `audit` goes: (caller or nullptr, plugin name, event JSON
   // with a prefixed action). Unset: audit calls fail with PLEXUS_ERR_UNAVAILABLE.
   std::function<void(const auth::Caller*, const std::string& plugin, const nlohmann::json& event)> audit;
+  // The kernel database behind db_migrate/db_query/db_exec; none: they answer
+  // PLEXUS_ERR_UNAVAILABLE.
+  store::Database* database = nullptr;
 };
 
 // The outcome of an admin action, for REST and logs.

@@ -11,6 +11,7 @@
 #include "kernel/events/bus.hpp"
 #include "kernel/http/server.hpp"
 #include "kernel/plugins/plugin_host.hpp"
+#include "kernel/store/migrations.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -38,6 +39,7 @@ struct Fixture {
     host_options.watch = watch;
     host_options.breaker_failures = 3;
     host_options.breaker_cooldown = 60s;
+    host_options.database = &database;
     std::filesystem::create_directories(host_options.manifests_dir);
     manifests = host_options.manifests_dir;
     host = std::make_unique<plexus::plugins::PluginHost>(host_options, router, registry, bus);
@@ -69,6 +71,7 @@ struct Fixture {
   }
 
   TempDir dir;
+  plexus::store::Database database{{.url = "sqlite:" + (dir.path() / "plexus.db").string(), .pool_size = 2}};
   std::filesystem::path manifests;
   plexus::metrics::Registry registry;
   plexus::http::Router router;
@@ -340,4 +343,34 @@ TEST_CASE("plugin admin routes refuse unknown plugins and actions", "[plugins]")
   REQUIRE(client.Post("/api/v1/admin/plugins/probe-a/reload", "", "application/json")->status == 409);
   REQUIRE(client.Post("/api/v1/admin/plugins/probe-a/enable", "", "application/json")->status == 200);
   REQUIRE(generation_of(client, "probe-a") == 1);
+}
+
+TEST_CASE("plugins keep their own tables in the kernel database with bound values", "[plugins][database]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so", "config:\n  database: \"yes\"\n"));
+  f.host->start();
+  REQUIRE(f.plugin("probe-a")["state"] == "running");
+  auto client = f.client();
+  REQUIRE(client.Post("/api/v1/probe-a/hits?who=kim", "", "text/plain")->body == R"({"changed":1})");
+  REQUIRE(client.Post("/api/v1/probe-a/hits?who=kim", "", "text/plain")->status == 200);
+  // A value that would be an injection if spliced is stored and matched as itself.
+  const std::string hostile = "/api/v1/probe-a/hits?who=x%27%20OR%20%271%27%3D%271";
+  REQUIRE(client.Post(hostile, "", "text/plain")->status == 200);
+  CHECK(nlohmann::json::parse(client.Get(hostile)->body)["rows"] == nlohmann::json::parse("[[1]]"));
+  const auto kim = nlohmann::json::parse(client.Get("/api/v1/probe-a/hits?who=kim")->body);
+  CHECK(kim["columns"] == nlohmann::json{"n"});
+  CHECK(kim["rows"] == nlohmann::json::parse("[[2]]"));
+  const auto other = nlohmann::json::parse(client.Get("/api/v1/probe-a/hits?who=nobody")->body);
+  CHECK(other["rows"] == nlohmann::json::parse("[[0]]"));
+  // A missing parameter is the plugin's mistake, reported to it with the name.
+  const auto bad = client.Get("/api/v1/probe-a/bad-sql");
+  CHECK(bad->status == 400);
+  CHECK(nlohmann::json::parse(bad->body)["status"] == PLEXUS_ERR_INVALID);
+  CHECK_THAT(bad->body, Catch::Contains(":missing has no value"));
+  // The migration is recorded under the plugin's own component.
+  CHECK(plexus::store::schema_version(f.database, "plugin:probe-a") == 1);
+  // A reload runs the migrations again: nothing to do, the data stays.
+  REQUIRE(f.host->reload("probe-a").ok);
+  CHECK(nlohmann::json::parse(client.Get("/api/v1/probe-a/hits?who=kim")->body)["rows"] ==
+        nlohmann::json::parse("[[2]]"));
 }

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "plexus/plugin.hpp"
@@ -18,6 +19,44 @@ std::string config_value(const std::string& json, const std::string& key) {
   if (at == std::string::npos) return {};
   const auto start = at + key.size() + 4;
   return json.substr(start, json.find('"', start) - start);
+}
+
+// A JSON string token for `text` (the test sends plain and hostile-looking values).
+std::string json_quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Its own table in the kernel database (ABI 1.2), written and read with bound values.
+void add_database_routes(plexus::sdk::Host& h, const std::string& prefix) {
+  std::string table = PROBE_NAME "_hits";
+  for (auto& c : table) c = c == '-' ? '_' : c;
+  h.db_migrate(R"json([{"version":1,"description":"hits","statements":["CREATE TABLE )json" + table +
+               R"json( (who TEXT NOT NULL)"]}])json");
+  h.route("POST", prefix + "/hits", plexus::sdk::kPublic,
+          [&h, table](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            const auto changed = h.db_exec("INSERT INTO " + table + " (who) VALUES (:who)",
+                                           "{\"who\":" + json_quote(req.query("who")) + "}");
+            res.json(200, "{\"changed\":" + std::to_string(changed) + "}");
+          });
+  h.route("GET", prefix + "/hits", plexus::sdk::kPublic,
+          [&h, table](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            res.json(200, h.db_query("SELECT COUNT(*) AS n FROM " + table + " WHERE who = :who",
+                                     "{\"who\":" + json_quote(req.query("who")) + "}"));
+          });
+  h.route("GET", prefix + "/bad-sql", plexus::sdk::kPublic,
+          [&h](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+            try {
+              h.db_query("SELECT :missing");
+              res.text(200, "no error");
+            } catch (const plexus::sdk::Error& e) {
+              res.json(400, "{\"status\":" + std::to_string(e.status()) + ",\"message\":" + json_quote(e.what()) + "}");
+            }
+          });
 }
 
 class Probe : public plexus::sdk::Plugin {
@@ -49,6 +88,7 @@ class Probe : public plexus::sdk::Plugin {
     if (config_value(config, "bad_route") == "yes") {
       h.route("GET", "/api/v1/somebody-else/x", plexus::sdk::kPublic, [](const plexus::sdk::Request&, plexus::sdk::Response&) {});
     }
+    if (config_value(config, "database") == "yes") add_database_routes(h, prefix);
     const auto timer_file = config_value(config, "timer_file");
     if (!timer_file.empty()) {
       h.timer(20, true, [timer_file] { std::ofstream(timer_file, std::ios::app) << "tick\n"; });
@@ -60,4 +100,4 @@ class Probe : public plexus::sdk::Plugin {
 
 PLEXUS_PLUGIN(Probe, PROBE_NAME, PROBE_VERSION,
               R"({"type":"object","properties":{"release_file":{"type":"string"},"timer_file":{"type":"string"},
-                  "bad_route":{"type":"string"}},"additionalProperties":false})")
+                  "bad_route":{"type":"string"},"database":{"type":"string"}},"additionalProperties":false})")

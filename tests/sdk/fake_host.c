@@ -285,6 +285,26 @@ static plexus_status h_audit(plexus_host* host, const plexus_caller* caller, ple
   return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host keeps no audit log");
 }
 
+static plexus_status h_db_migrate(plexus_host* host, plexus_str migrations) {
+  (void)migrations;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no database");
+}
+static plexus_status h_db_query(plexus_host* host, plexus_str sql, plexus_str params, uint64_t max_rows,
+                                plexus_write_fn write, void* write_data) {
+  (void)sql;
+  (void)params;
+  (void)max_rows;
+  (void)write;
+  (void)write_data;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no database");
+}
+static plexus_status h_db_exec(plexus_host* host, plexus_str sql, plexus_str params, int64_t* changed) {
+  (void)sql;
+  (void)params;
+  (void)changed;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no database");
+}
+
 static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          PLEXUS_ABI_MAJOR,
                                          PLEXUS_ABI_MINOR,
@@ -314,7 +334,10 @@ static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          h_event_subscribe,
                                          h_event_unsubscribe,
                                          h_authz_check,
-                                         h_audit};
+                                         h_audit,
+                                         h_db_migrate,
+                                         h_db_query,
+                                         h_db_exec};
 
 /* ---- helpers ------------------------------------------------------------------ */
 

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 1
+#define PLEXUS_ABI_MINOR 2
 
 /* The one exported symbol of a plugin library. */
 #define PLEXUS_PLUGIN_ENTRY_SYMBOL "plexus_plugin_v1"
@@ -240,6 +240,23 @@ typedef struct plexus_host_api {
    * "after"?, "details"?}; the action is prefixed with the plugin's name unless it
    * starts with it. Never put secrets in it. */
   plexus_status (*audit)(plexus_host* host, const plexus_caller* caller, plexus_str event_json);
+
+  /* ---- ABI 1.2: the kernel database ---- */
+
+  /* Brings the plugin's schema up to date: migrations_json is
+   * [{"version":1,"description":"...","statements":["CREATE TABLE ...", ...]}, ...]
+   * numbered 1..N; each runs once, in a transaction, recorded as component
+   * "plugin:<name>". SQL must run on SQLite and PostgreSQL; name your tables with
+   * your plugin's name as prefix and give every tenant-owned table a tenant_id. */
+  plexus_status (*db_migrate)(plexus_host* host, plexus_str migrations_json);
+  /* Runs a query. Values are bound, never spliced: ":name" in `sql`, params_json
+   * {"name": value}. Writes {"columns":[...],"rows":[[...],...],"truncated":bool},
+   * at most max_rows rows (0: the host's limit, 10000). */
+  plexus_status (*db_query)(plexus_host* host, plexus_str sql, plexus_str params_json, uint64_t max_rows,
+                            plexus_write_fn write, void* write_data);
+  /* Runs a statement that returns no rows; out_changed (may be NULL) receives how
+   * many rows it changed. */
+  plexus_status (*db_exec)(plexus_host* host, plexus_str sql, plexus_str params_json, int64_t* out_changed);
 
   /* New members are appended here, with a minor version bump. */
 } plexus_host_api;

@@ -28,7 +28,7 @@
 
 #include "plexus/abi.h"
 
-#define PLEXUS_SDK_VERSION "0.2.0"
+#define PLEXUS_SDK_VERSION "0.3.0"
 
 namespace plexus::sdk {
 
@@ -248,6 +248,26 @@ class Host {
     check(api_->audit(host_, caller.raw(), str(event_json)));
   }
 
+  // The kernel database (ABI 1.2). `migrations_json`: [{"version":1,"description":"...",
+  // "statements":["CREATE TABLE notes_items (...)"]}]. Queries bind ":name" values from
+  // `params_json` ({"name": value}) and answer {"columns","rows","truncated"} as JSON text.
+  void db_migrate(std::string_view migrations_json) {
+    require_db();
+    check(api_->db_migrate(host_, str(migrations_json)));
+  }
+  std::string db_query(std::string_view sql, std::string_view params_json = {}, std::uint64_t max_rows = 0) {
+    require_db();
+    std::string out;
+    check(api_->db_query(host_, str(sql), str(params_json), max_rows, &detail::append_to_string, &out));
+    return out;
+  }
+  std::int64_t db_exec(std::string_view sql, std::string_view params_json = {}) {
+    require_db();
+    std::int64_t changed = 0;
+    check(api_->db_exec(host_, str(sql), str(params_json), &changed));
+    return changed;
+  }
+
   Metric counter(std::string_view name, std::string_view help, const std::vector<std::string_view>& labels = {}) {
     return metric(PLEXUS_METRIC_COUNTER, name, help, labels);
   }
@@ -314,6 +334,11 @@ class Host {
     std::string out;
     check(reader(host_, &detail::append_to_string, &out));
     return out;
+  }
+  void require_db() const {
+    if (!PLEXUS_HAS_MEMBER(api_, plexus_host_api, db_exec) || !api_->db_exec) {
+      throw Error(PLEXUS_ERR_UNAVAILABLE, "the host has no database calls (ABI < 1.2)");
+    }
   }
   void check(plexus_status status) const {
     if (status != PLEXUS_OK) throw Error(status, std::string(view(api_->last_error(host_))));

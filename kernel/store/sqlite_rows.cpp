@@ -1,0 +1,81 @@
+#include "kernel/store/sqlite_rows.hpp"
+
+#include <memory>
+
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+namespace plexus::store {
+namespace {
+
+using namespace sqlite_api;
+
+[[noreturn]] void fail(sqlite3* db, const std::string& what) {
+  throw soci::soci_error(what + ": " + sqlite3_errmsg(db));
+}
+
+void bind(sqlite3* db, sqlite3_stmt* statement, const nlohmann::json& params) {
+  if (!params.is_object()) return;
+  for (const auto& [name, value] : params.items()) {
+    const int index = sqlite3_bind_parameter_index(statement, (":" + name).c_str());
+    if (index == 0) continue;  // checked before: every parameter is used
+    int rc = SQLITE_OK;
+    if (value.is_null()) {
+      rc = sqlite3_bind_null(statement, index);
+    } else if (value.is_boolean()) {
+      rc = sqlite3_bind_int(statement, index, value.get<bool>() ? 1 : 0);
+    } else if (value.is_number_integer()) {
+      rc = sqlite3_bind_int64(statement, index, value.get<sqlite3_int64>());
+    } else if (value.is_number()) {
+      rc = sqlite3_bind_double(statement, index, value.get<double>());
+    } else {
+      const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+      rc = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    }
+    if (rc != SQLITE_OK) fail(db, "cannot bind parameter :" + name);
+  }
+}
+
+nlohmann::json cell(sqlite3_stmt* statement, int column) {
+  switch (sqlite3_column_type(statement, column)) {
+    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(statement, column));
+    case SQLITE_FLOAT: return sqlite3_column_double(statement, column);
+    case SQLITE_TEXT: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement, column));
+      return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(statement, column)));
+    }
+    default: return nullptr;  // NULL, and BLOB, which has no JSON form
+  }
+}
+
+}  // namespace
+
+JsonRows sqlite_query_json(soci::session& session, const std::string& sql, const nlohmann::json& params,
+                           std::size_t max_rows) {
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
+  sqlite3* db = backend->conn_;
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+    fail(db, "cannot prepare the statement");
+  }
+  const std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> statement(raw, &sqlite3_finalize);
+  bind(db, raw, params);
+  JsonRows result;
+  const int columns = sqlite3_column_count(raw);
+  for (int i = 0; i < columns; ++i) result.columns.emplace_back(sqlite3_column_name(raw, i));
+  for (;;) {
+    const int rc = sqlite3_step(raw);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) fail(db, "the query failed");
+    if (result.rows.size() == max_rows) {
+      result.truncated = true;
+      break;
+    }
+    nlohmann::json values = nlohmann::json::array();
+    for (int i = 0; i < columns; ++i) values.push_back(cell(raw, i));
+    result.rows.push_back(std::move(values));
+  }
+  return result;
+}
+
+}  // namespace plexus::store

@@ -1,0 +1,94 @@
+// Parameterised SQL with JSON in and out (issue 5): values are bound, never spliced;
+// every placeholder needs a value and every value a placeholder; column types map
+// to JSON types.
+#include "kernel/store/json_sql.hpp"
+
+#include <catch2/catch.hpp>
+#include <soci/soci.h>
+
+#include "kernel/store/database.hpp"
+#include "tests/support/test_support.hpp"
+
+using nlohmann::json;
+using plexus::store::exec_json;
+using plexus::store::query_json;
+using plexus::store::SqlParameterError;
+
+namespace {
+
+struct Fixture {
+  Fixture() {
+    soci::session sql(db.pool());
+    sql << "CREATE TABLE servers (id TEXT PRIMARY KEY, cores INTEGER, load REAL, note TEXT)";
+  }
+  plexus::test::TempDir dir;
+  plexus::store::Database db{{.url = "sqlite:" + (dir.path() / "plexus.db").string(), .pool_size = 1}};
+};
+
+}  // namespace
+
+TEST_CASE("placeholders skip quoted text, comments and casts", "[json_sql]") {
+  using plexus::store::placeholders;
+  CHECK(placeholders("SELECT * FROM t WHERE a = :a AND b = :b OR a = :a") ==
+        std::vector<std::string>{"a", "b"});
+  CHECK(placeholders("SELECT ':not', \":nor\" FROM t -- :comment\n WHERE x = :x /* :block */").size() == 1);
+  CHECK(placeholders("SELECT x::int FROM t WHERE y = :y")[0] == "y");
+  CHECK(placeholders("SELECT '12:30' AS t").empty());
+  CHECK(placeholders("SELECT :_under_score1").at(0) == "_under_score1");
+}
+
+TEST_CASE("values are bound by name and come back with their JSON types", "[json_sql]") {
+  Fixture f;
+  soci::session sql(f.db.pool());
+  const auto insert = "INSERT INTO servers (id, cores, load, note) VALUES (:id, :cores, :load, :note)";
+  CHECK(exec_json(sql, insert, {{"id", "web-1"}, {"cores", 8}, {"load", 0.75}, {"note", nullptr}}) == 1);
+  CHECK(exec_json(sql, insert, {{"id", "db-1"}, {"cores", 32}, {"load", 1.5}, {"note", "primary"}}) == 1);
+  const auto result = query_json(
+      sql, "SELECT id, cores, load, note FROM servers WHERE cores >= :min ORDER BY id", {{"min", 4}}, 100);
+  CHECK(result.columns == std::vector<std::string>{"id", "cores", "load", "note"});
+  CHECK(result.rows == json::parse(R"([["db-1",32,1.5,"primary"],["web-1",8,0.75,null]])"));
+  CHECK_FALSE(result.truncated);
+}
+
+TEST_CASE("an injection attempt stays a value", "[json_sql]") {
+  Fixture f;
+  soci::session sql(f.db.pool());
+  exec_json(sql, "INSERT INTO servers (id, cores) VALUES (:id, 1)", {{"id", "a"}});
+  const auto hostile = "a' OR '1'='1";
+  CHECK(query_json(sql, "SELECT id FROM servers WHERE id = :id", {{"id", hostile}}, 10).rows.empty());
+  exec_json(sql, "INSERT INTO servers (id, cores) VALUES (:id, 2)", {{"id", "x'); DROP TABLE servers; --"}});
+  CHECK(query_json(sql, "SELECT COUNT(*) AS n FROM servers", nullptr, 10).rows[0][0] == 2);
+}
+
+TEST_CASE("missing and unused parameters are named", "[json_sql]") {
+  Fixture f;
+  soci::session sql(f.db.pool());
+  CHECK_THROWS_WITH(query_json(sql, "SELECT id FROM servers WHERE id = :id", json::object(), 10),
+                    Catch::Contains(":id has no value"));
+  CHECK_THROWS_WITH(query_json(sql, "SELECT id FROM servers", {{"extra", 1}}, 10),
+                    Catch::Contains("extra is not used"));
+  CHECK_THROWS_AS(query_json(sql, "SELECT 1", json::array({1}), 10), SqlParameterError);
+}
+
+TEST_CASE("results stop at the row limit and say so", "[json_sql]") {
+  Fixture f;
+  soci::session sql(f.db.pool());
+  for (int i = 0; i < 5; ++i) {
+    exec_json(sql, "INSERT INTO servers (id, cores) VALUES (:id, :i)",
+              {{"id", "s" + std::to_string(i)}, {"i", i}});
+  }
+  const auto limited = query_json(sql, "SELECT id FROM servers ORDER BY id", nullptr, 3);
+  CHECK(limited.rows.size() == 3);
+  CHECK(limited.truncated);
+  CHECK(exec_json(sql, "UPDATE servers SET cores = cores + 1 WHERE cores >= :from", {{"from", 3}}) == 2);
+}
+
+TEST_CASE("booleans bind as 1 and 0 and structured values as JSON text", "[json_sql]") {
+  Fixture f;
+  soci::session sql(f.db.pool());
+  exec_json(sql, "INSERT INTO servers (id, cores, note) VALUES (:id, :flag, :doc)",
+            {{"id", "b"}, {"flag", true}, {"doc", {{"k", "v"}}}});
+  const auto row = query_json(sql, "SELECT cores, note FROM servers WHERE id = 'b'", nullptr, 1).rows.at(0);
+  CHECK(row[0] == 1);
+  CHECK(json::parse(row[1].get<std::string>()) == json{{"k", "v"}});
+}
