@@ -132,6 +132,7 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
                                                         audit_export_dir_of(config_));
 
   auto plugin_options = plugin_options_of(config_);
+  plugin_options.database = database_.get();
   plugin_options.audit = [this](const auth::Caller* caller, const std::string& plugin, const nlohmann::json& event) {
     audit::AuditEvent row = caller ? audit::event_of(*caller, event.value("action", ""), event.value("target", ""))
                                    : audit::AuditEvent{};
