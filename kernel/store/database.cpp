@@ -2,11 +2,14 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 
 #include <soci/connection-pool.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+
+#include "kernel/store/postgres_url.hpp"
 
 namespace plexus::store {
 namespace {
@@ -21,16 +24,34 @@ void open_sqlite(soci::session& session, const std::string& file, std::chrono::m
   session << "PRAGMA synchronous=NORMAL";
 }
 
+void replace_all(std::string& text, const std::string& what, const std::string& with) {
+  if (what.empty()) return;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size())) {
+    text.replace(at, what.size(), with);
+  }
+}
+
 }  // namespace
 
 std::string redact_url(const std::string& url) {
   const auto scheme = url.find("://");
   if (scheme == std::string::npos) return url;
-  const auto at = url.find('@', scheme + 3);
-  if (at == std::string::npos) return url;
-  const auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  std::string out = url;
+  // Up to the last '@': a password with a bare '@' (or '/', '?') hides too much rather than too little.
+  const auto at = out.rfind('@');
+  const auto colon = out.find(':', scheme + 3);
+  if (at != std::string::npos && colon != std::string::npos && colon < at) {
+    out = out.substr(0, colon + 1) + "***" + out.substr(at);
+  }
+  // libpq also takes the password as a query parameter.
+  for (auto key = out.find("password=", scheme); key != std::string::npos;
+       key = out.find("password=", key + 1)) {
+    if (key == 0 || (out[key - 1] != '?' && out[key - 1] != '&')) continue;
+    const auto value = key + std::string_view("password=").size();
+    const auto end = out.find('&', value);
+    out.replace(value, end == std::string::npos ? std::string::npos : end - value, "***");
+  }
+  return out;
 }
 
 Database::Database(const DatabaseOptions& options)
@@ -42,7 +63,17 @@ Database::Database(const DatabaseOptions& options)
                              redact_url(options.url) + "'");
   }
   backend_ = sqlite ? "sqlite" : "postgresql";
-  const std::string target = sqlite ? options.url.substr(kSqlitePrefix.size()) : options.url;
+  PostgresTarget pg;
+  if (postgres) {
+    try {
+      // SOCI would mangle the URL itself (see postgres_url.hpp).
+      pg = postgres_target(options.url);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error("cannot open the postgresql database " + redact_url(options.url) + ": " +
+                               e.what());
+    }
+  }
+  const std::string target = sqlite ? options.url.substr(kSqlitePrefix.size()) : pg.conninfo;
   if (sqlite) {
     const auto parent = std::filesystem::path(target).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent);
@@ -58,10 +89,12 @@ Database::Database(const DatabaseOptions& options)
         session << "SET client_min_messages = warning";
       }
     } catch (const std::exception& e) {
-      // Driver messages can echo the connection string; never pass them on unfiltered.
+      // Driver messages could echo the connection string or the password; never pass them on unfiltered.
       std::string reason = e.what();
-      const auto at = reason.find(target);
-      if (at != std::string::npos) reason.replace(at, target.size(), redact_url(target));
+      if (postgres) {
+        replace_all(reason, target, "<connection string>");
+        replace_all(reason, pg.password, "***");
+      }
       throw std::runtime_error("cannot open the " + backend_ + " database " + redact_url(options.url) + ": " + reason);
     }
   }

@@ -1,10 +1,8 @@
-// The audit log in a real database: SQLite in a temporary directory, or the
-// PostgreSQL database named by PLEXUS_TEST_POSTGRES_URL (its audit tables are
-// dropped first, so point it at a scratch database).
+// The audit log in a real database: every test that opens one runs on SQLite and on
+// PostgreSQL (tests/support/postgres_db.hpp), each run in a new, empty database.
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -23,6 +21,7 @@
 #include "kernel/audit/record_json.hpp"
 #include "kernel/audit/retention_worker.hpp"
 #include "kernel/store/migrations.hpp"
+#include "tests/support/postgres_db.hpp"
 #include "tests/support/test_support.hpp"
 
 using nlohmann::json;
@@ -34,28 +33,13 @@ using plexus::test::TempDir;
 
 namespace {
 
-std::string database_url(const TempDir& dir) {
-  if (const char* url = std::getenv("PLEXUS_TEST_POSTGRES_URL"); url != nullptr && *url != '\0') return url;
-  return "sqlite:" + (dir.path() / "plexus.db").string();
-}
-
+// One run per backend (the test case runs again for each), in a new, empty database.
 struct Fixture {
+  plexus::test::StoreBackend backend;
   TempDir dir;
-  std::unique_ptr<plexus::store::Database> database;
-  std::unique_ptr<AuditLog> log;
-
-  Fixture() {
-    database = std::make_unique<plexus::store::Database>(plexus::store::DatabaseOptions{database_url(dir)});
-    if (database->backend() == "postgresql") {
-      soci::session sql(database->pool());
-      sql << "DROP TABLE IF EXISTS audit_log";
-      sql << "DROP TABLE IF EXISTS audit_head";
-      sql << "CREATE TABLE IF NOT EXISTS plexus_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, "
-             "description TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))";
-      sql << "DELETE FROM plexus_migrations WHERE component = 'kernel.audit'";
-    }
-    log = std::make_unique<AuditLog>(*database);
-  }
+  std::unique_ptr<plexus::store::Database> database =
+      std::make_unique<plexus::store::Database>(plexus::store::DatabaseOptions{backend.fresh_url(dir)});
+  std::unique_ptr<AuditLog> log = std::make_unique<AuditLog>(*database);
 
   void exec(const std::string& statement) {
     soci::session sql(database->pool());
@@ -500,10 +484,9 @@ TEST_CASE("a database with a newer audit schema is refused", "[audit][migrations
 }
 
 TEST_CASE("existing_only opens a log without creating one", "[audit][migrations]") {
-  TempDir dir;
-  plexus::store::Database empty({"sqlite:" + (dir.path() / "empty.db").string()});
-  REQUIRE_THROWS_WITH(AuditLog(empty, AuditLog::SchemaPolicy::existing_only), Catch::Contains("no audit log"));
   Fixture f;
+  plexus::store::Database empty({f.backend.fresh_url(f.dir)});
+  REQUIRE_THROWS_WITH(AuditLog(empty, AuditLog::SchemaPolicy::existing_only), Catch::Contains("no audit log"));
   f.log->record(event("thing.update", "thing/1"));
   AuditLog reader(*f.database, AuditLog::SchemaPolicy::existing_only);
   REQUIRE(reader.verify().checked == 1);

@@ -2,10 +2,7 @@
 
 #include <strings.h>
 
-#include <cstdlib>
-
 #include <catch2/catch.hpp>
-#include <soci/soci.h>
 
 #include "tests/support/plexusd_process.hpp"
 
@@ -25,20 +22,7 @@ nlohmann::json caller_json(const auth::Caller& caller) {
 }  // namespace
 
 std::string identity_test_database_url(const TempDir& dir) {
-  if (const char* url = std::getenv("PLEXUS_TEST_POSTGRES_URL"); url != nullptr && *url != '\0') {
-    // A shared PostgreSQL database: start from empty identity and audit tables.
-    store::Database database(store::DatabaseOptions{.url = url});
-    soci::session sql(database.pool());
-    for (const auto* table : {"tenants", "users", "roles", "sessions", "refresh_tokens", "login_attempts",
-                              "api_keys", "share_links", "share_link_uses", "audit_log", "audit_head"}) {
-      sql << std::string("DROP TABLE IF EXISTS ") + table;
-    }
-    sql << "CREATE TABLE IF NOT EXISTS plexus_migrations (component TEXT NOT NULL, version INTEGER NOT NULL, "
-           "description TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))";
-    sql << "DELETE FROM plexus_migrations WHERE component IN ('kernel.identity', 'kernel.audit')";
-    return url;
-  }
-  return "sqlite:" + (dir.path() / "plexus.db").string();
+  return fresh_store_url(each_store_backend(), dir);
 }
 
 std::string HttpResult::header(const std::string& name) const {
@@ -53,8 +37,7 @@ IdentityFixture::IdentityFixture(const std::function<void(identity::IdentityOpti
   record_secret(kAdminPassword);
   options.jwt_secret = kTestJwtSecret;
   if (adjust) adjust(options);
-  database =
-      std::make_unique<store::Database>(store::DatabaseOptions{.url = identity_test_database_url(dir)});
+  database = std::make_unique<store::Database>(store::DatabaseOptions{.url = backend.fresh_url(dir)});
   audit = std::make_unique<audit::AuditLog>(*database);
   identity = std::make_unique<identity::Identity>(*database, *audit, options);
   REQUIRE_FALSE(identity->bootstrap(kAdminPassword).has_value());

@@ -1,6 +1,7 @@
-// Identity behind a real HTTP server on a loopback port, on SQLite in a temporary
-// directory: what the identity_* tests drive through the REST API. Besides the
-// identity routes it serves a few test routes with permissions:
+// Identity behind a real HTTP server on a loopback port: what the identity_* tests
+// drive through the REST API. A test with a fixture runs once per store backend, SQLite
+// and PostgreSQL, each time in a new, empty database (tests/support/postgres_db.hpp).
+// Besides the identity routes it serves a few test routes with permissions:
 //   GET  /api/v1/test/whoami         authenticated: the caller as JSON
 //   GET  /api/v1/test/docs/{id}      docs.read:{id}
 //   POST /api/v1/test/docs/{id}      docs.write:{id}
@@ -21,6 +22,7 @@
 #include "kernel/metrics/registry.hpp"
 #include "kernel/store/database.hpp"
 #include "tests/support/plexusd_process.hpp"  // bearer(), record_secret()
+#include "tests/support/postgres_db.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace plexus::test {
@@ -36,7 +38,9 @@ struct HttpResult {
   std::string header(const std::string& name) const;
 };
 
-// SQLite in `dir`, or PLEXUS_TEST_POSTGRES_URL (emptied of identity and audit tables) when set.
+// For tests without the fixture: a new, empty database on this run's backend (SQLite in
+// `dir`, or a schema on the PostgreSQL test server); the test case runs once per backend.
+// Once per test run, like the fixture (see each_store_backend).
 std::string identity_test_database_url(const TempDir& dir);
 
 class IdentityFixture {
@@ -67,6 +71,7 @@ class IdentityFixture {
   std::string create_user(const std::string& token, const std::string& username, const std::string& password,
                           const std::vector<std::string>& roles) const;
 
+  StoreBackend backend;  // first: picks this run's database
   TempDir dir;
   identity::IdentityOptions options;
   std::unique_ptr<store::Database> database;

@@ -1,10 +1,12 @@
 // Versioned migrations per component: applied once, in order, recorded, atomic, and
-// refused against a schema from a newer release.
+// refused against a schema from a newer release. On SQLite and on PostgreSQL: each test
+// with a Fixture runs once per backend (tests/support/postgres_db.hpp).
 #include <catch2/catch.hpp>
 #include <soci/soci.h>
 
 #include "kernel/store/clock.hpp"
 #include "kernel/store/migrations.hpp"
+#include "tests/support/postgres_db.hpp"
 #include "tests/support/test_support.hpp"
 
 using plexus::store::Database;
@@ -14,8 +16,9 @@ using plexus::store::MigrationError;
 namespace {
 
 struct Fixture {
+  plexus::test::StoreBackend backend;
   plexus::test::TempDir dir;
-  Database db{{.url = "sqlite:" + (dir.path() / "plexus.db").string(), .pool_size = 2}};
+  Database db{{.url = backend.fresh_url(dir), .pool_size = 2}};
   int count(const std::string& table) {
     soci::session sql(db.pool());
     int n = 0;
