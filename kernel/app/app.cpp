@@ -10,6 +10,7 @@
 #include "kernel/audit/audit_routes.hpp"
 #include "kernel/audit/retention_worker.hpp"
 #include "kernel/log/log.hpp"
+#include "kernel/resources/resource_routes.hpp"
 
 namespace plexus {
 namespace {
@@ -131,6 +132,9 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
   retention_ = std::make_unique<audit::RetentionWorker>(*audit_, config_.get_duration("audit.retention"),
                                                         audit_export_dir_of(config_));
 
+  resources_ = std::make_unique<resources::ResourceStore>(*database_, *audit_, resource_kinds_);
+  resources::register_resource_routes(router_, *resources_);
+
   auto plugin_options = plugin_options_of(config_);
   plugin_options.database = database_.get();
   plugin_options.audit = [this](const auth::Caller* caller, const std::string& plugin, const nlohmann::json& event) {
@@ -160,6 +164,7 @@ App::~App() {
   // The server and plugins go first: nothing may call into identity or audit after.
   server_.reset();
   plugins_.reset();
+  resources_.reset();
   retention_.reset();
 }
 

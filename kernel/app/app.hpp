@@ -18,6 +18,8 @@
 #include "kernel/identity/identity.hpp"
 #include "kernel/metrics/registry.hpp"
 #include "kernel/plugins/plugin_host.hpp"
+#include "kernel/resources/kinds.hpp"
+#include "kernel/resources/resource_store.hpp"
 #include "kernel/store/database.hpp"
 
 namespace plexus::audit {
@@ -58,6 +60,8 @@ class App {
   plugins::PluginHost& plugins() { return *plugins_; }
   audit::AuditLog& audit() { return *audit_; }
   identity::Identity& identity() { return *identity_; }
+  resources::ResourceKinds& resource_kinds() { return resource_kinds_; }
+  resources::ResourceStore& resources() { return *resources_; }
   // The admin password generated on first start, to be shown once; nullopt otherwise.
   const std::optional<std::string>& generated_admin_password() const { return generated_admin_password_; }
   void add_readiness_check(ReadinessCheck check);
@@ -72,6 +76,8 @@ class App {
   std::unique_ptr<identity::Identity> identity_;
   std::optional<std::string> generated_admin_password_;
   std::unique_ptr<audit::RetentionWorker> retention_;
+  resources::ResourceKinds resource_kinds_;
+  std::unique_ptr<resources::ResourceStore> resources_;
   events::Bus bus_;
   std::unique_ptr<plugins::PluginHost> plugins_;
   mutable std::mutex readiness_mutex_;  // plugins add checks while /readyz runs

@@ -1,0 +1,160 @@
+// Bundles: a set of resources as one JSON document, exported and imported whole.
+#include <set>
+
+#include "kernel/resources/content_hash.hpp"
+#include "kernel/resources/store_internal.hpp"
+
+namespace plexus::resources {
+namespace {
+
+constexpr std::string_view kBundleFormat = "plexus-bundle/1";
+
+[[noreturn]] void bad_bundle(const std::string& pointer, const std::string& message) {
+  throw http::HttpError(400, "invalid_bundle", pointer + ": " + message, {{"field", pointer}});
+}
+
+struct BundleEntry {
+  std::shared_ptr<const RegisteredKind> kind;
+  std::string id;
+  nlohmann::json content;
+  std::vector<std::string> stages;
+};
+
+// Everything checked before the transaction starts, each mistake named by its pointer.
+std::vector<BundleEntry> read_bundle(const ResourceKinds& kinds, const auth::Caller& caller,
+                                     const nlohmann::json& bundle) {
+  if (!bundle.is_object()) bad_bundle("", "a bundle is a JSON object");
+  const auto format = bundle.find("format");
+  if (format == bundle.end() || *format != kBundleFormat) {
+    bad_bundle("/format", "must be \"" + std::string(kBundleFormat) + "\"");
+  }
+  const auto resources = bundle.find("resources");
+  if (resources == bundle.end() || !resources->is_array()) bad_bundle("/resources", "must be an array");
+  std::vector<BundleEntry> entries;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (std::size_t i = 0; i < resources->size(); ++i) {
+    const auto at = "/resources/" + std::to_string(i);
+    const auto& item = (*resources)[i];
+    if (!item.is_object()) bad_bundle(at, "must be an object with kind, id and content");
+    BundleEntry entry;
+    const auto kind = item.find("kind");
+    if (kind == item.end() || !kind->is_string()) bad_bundle(at + "/kind", "must be a string");
+    entry.kind = kinds.find(kind->get<std::string>());
+    if (!entry.kind) bad_bundle(at + "/kind", "there is no resource kind '" + kind->get<std::string>() + "'");
+    const auto id = item.find("id");
+    if (id == item.end() || !id->is_string() || !is_resource_id(id->get<std::string>())) {
+      bad_bundle(at + "/id", "must be 1 to 128 of A-Z a-z 0-9 . _ - starting with a letter or digit");
+    }
+    entry.id = id->get<std::string>();
+    if (!seen.emplace(entry.kind->kind.name, entry.id).second) bad_bundle(at, "appears twice in the bundle");
+    const auto content = item.find("content");
+    if (content == item.end()) bad_bundle(at + "/content", "is required");
+    entry.content = *content;
+    entry.kind->require_valid(entry.content, at + "/content");
+    if (const auto stages = item.find("stages"); stages != item.end() && !stages->is_null()) {
+      if (!stages->is_array()) bad_bundle(at + "/stages", "must be an array of stage names");
+      for (const auto& stage : *stages) {
+        if (stage != kStaging && stage != kProduction) {
+          bad_bundle(at + "/stages", "stages are \"staging\" and \"production\"");
+        }
+        entry.stages.push_back(stage.get<std::string>());
+      }
+    }
+    const auto& k = entry.kind->kind;
+    const bool sets_production =
+        std::find(entry.stages.begin(), entry.stages.end(), kProduction) != entry.stages.end();
+    if (sets_production && k.requires_approval && !caller.can(k.permission("approve"))) {
+      throw http::HttpError(403, "forbidden",
+                            at + ": putting a " + k.name +
+                                " into production needs approval; importing it there "
+                                "takes the permission to approve",
+                            {{"field", at + "/stages"}, {"permission", k.permission("approve")}});
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+}  // namespace
+
+nlohmann::json ResourceStore::export_bundle(const auth::Caller& caller,
+                                            const std::vector<std::string>& kinds) {
+  for (const auto& kind : kinds) kinds_.require(kind);
+  soci::session sql(database_.pool());
+  nlohmann::json resources = nlohmann::json::array();
+  for (const auto& kind : kinds) {
+    soci::rowset<soci::row> rows =
+        (sql.prepare << "SELECT r.id, r.revision, r.staging_revision, r.production_revision, v.content "
+                        "FROM resources r JOIN resource_revisions v ON v.tenant_id = r.tenant_id "
+                        "AND v.kind = r.kind AND v.id = r.id AND v.revision = r.revision "
+                        "WHERE r.tenant_id = :tenant AND r.kind = :kind AND r.deleted = 0 ORDER BY r.id",
+         soci::use(caller.tenant, "tenant"), soci::use(kind, "kind"));
+    for (const auto& r : rows) {
+      const auto revision = integer_at(r, 1);
+      nlohmann::json stages = nlohmann::json::array();
+      if (optional_integer_at(r, 2) == revision) stages.push_back(kStaging);
+      if (optional_integer_at(r, 3) == revision) stages.push_back(kProduction);
+      resources.push_back({{"kind", kind},
+                           {"id", text_at(r, 0)},
+                           {"content", nlohmann::json::parse(text_at(r, 4))},
+                           {"stages", std::move(stages)}});
+    }
+  }
+  return {{"format", kBundleFormat}, {"resources", std::move(resources)}};
+}
+
+std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
+                                                     const nlohmann::json& bundle) {
+  const auto entries = read_bundle(kinds_, caller, bundle);
+  const std::string reason = "import";
+  return write([&](soci::session& sql) {
+    std::vector<ImportItem> items;
+    for (const auto& entry : entries) {
+      const auto& kind = *entry.kind;
+      const auto& name = kind.kind.name;
+      ImportItem item{name, entry.id, 0, "unchanged"};
+      auto row = load_row(sql, caller.tenant, name, entry.id, true);
+      if (!row) {
+        row = insert_resource(sql, caller, name, entry.id);
+        append_revision(sql, kind, caller, *row, entry.content, reason);
+        audit(sql, caller, "create", name, entry.id, nullptr,
+              {{"revision", row->revision}, {"content", entry.content}}, {{"reason", reason}});
+        item.outcome = "created";
+      } else {
+        const auto current = existing_revision(sql, caller.tenant, name, entry.id, row->revision);
+        if (row->deleted) {
+          row->deleted = false;
+          row->updated_by = caller.actor();
+          row->updated_at = store::utc_now();
+          update_row(sql, caller.tenant, *row);
+          audit(sql, caller, "restore", name, entry.id, {{"revision", row->revision}, {"deleted", true}},
+                {{"revision", row->revision}, {"deleted", false}}, {{"reason", reason}});
+          item.outcome = "restored";
+        }
+        if (current.hash != content_hash(entry.content)) {
+          append_revision(sql, kind, caller, *row, entry.content, reason);
+          audit(sql, caller, "update", name, entry.id,
+                {{"revision", current.number}, {"content", current.content}},
+                {{"revision", row->revision}, {"content", entry.content}}, {{"reason", reason}});
+          if (item.outcome == "unchanged") item.outcome = "updated";
+        }
+      }
+      auto stages = row->stages();
+      for (const auto& stage : entry.stages)
+        (stage == kStaging ? stages.staging : stages.production) = row->revision;
+      if (stages.staging != row->staging || stages.production != row->production) {
+        const auto before = to_json(row->stages());
+        row->staging = stages.staging;
+        row->production = stages.production;
+        update_row(sql, caller.tenant, *row);
+        audit(sql, caller, "promote", name, entry.id, {{"stages", before}},
+              {{"stages", to_json(row->stages())}}, {{"reason", reason}});
+      }
+      item.revision = row->revision;
+      items.push_back(std::move(item));
+    }
+    return items;
+  });
+}
+
+}  // namespace plexus::resources

@@ -1,0 +1,81 @@
+// Soft delete and restore, and the references that keep a resource from being deleted.
+#include "kernel/resources/store_internal.hpp"
+
+namespace plexus::resources {
+namespace {
+
+nlohmann::json state_view(std::int64_t revision, bool deleted) {
+  return {{"revision", revision}, {"deleted", deleted}};
+}
+
+nlohmann::json refs_json(const std::vector<ResourceRef>& refs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& ref : refs) out.push_back({{"kind", ref.kind}, {"id", ref.id}});
+  return out;
+}
+
+}  // namespace
+
+std::vector<ResourceRef> ResourceStore::live_referrers(soci::session& sql, const std::string& tenant,
+                                                       std::string_view kind, const std::string& id) {
+  const std::string kind_text(kind);
+  // A deleted resource's references no longer count: it uses nothing until restored.
+  soci::rowset<soci::row> rows =
+      (sql.prepare << "SELECT e.from_kind, e.from_id FROM resource_references e JOIN resources r "
+                      "ON r.tenant_id = e.tenant_id AND r.kind = e.from_kind AND r.id = e.from_id "
+                      "WHERE e.tenant_id = :tenant AND e.to_kind = :kind AND e.to_id = :id AND r.deleted = 0 "
+                      "ORDER BY e.from_kind, e.from_id",
+       soci::use(tenant, "tenant"), soci::use(kind_text, "kind"), soci::use(id, "id"));
+  std::vector<ResourceRef> out;
+  for (const auto& r : rows) out.push_back({text_at(r, 0), text_at(r, 1)});
+  return out;
+}
+
+std::vector<ResourceRef> ResourceStore::referrers(const auth::Caller& caller, std::string_view kind,
+                                                  const std::string& id) {
+  kinds_.require(kind);
+  soci::session sql(database_.pool());
+  existing_row(sql, caller.tenant, kind, id, false, true);
+  return live_referrers(sql, caller.tenant, kind, id);
+}
+
+Resource ResourceStore::remove(const auth::Caller& caller, std::string_view kind, const std::string& id,
+                               std::optional<std::int64_t> expected_revision, const std::string& reason) {
+  kinds_.require(kind);
+  return write([&](soci::session& sql) {
+    auto row = existing_row(sql, caller.tenant, kind, id, true, false);
+    if (expected_revision && row.revision != *expected_revision)
+      stale_revision(*expected_revision, row.revision);
+    if (const auto users = live_referrers(sql, caller.tenant, kind, id); !users.empty()) {
+      conflict("still_referenced",
+               std::string(kind) + " '" + id + "' is used by " + std::to_string(users.size()) +
+                   " other resource(s); change them first",
+               {{"referrers", refs_json(users)}});
+    }
+    row.deleted = true;
+    row.updated_by = caller.actor();
+    row.updated_at = store::utc_now();
+    update_row(sql, caller.tenant, row);
+    audit(sql, caller, "delete", kind, id, state_view(row.revision, false), state_view(row.revision, true),
+          {{"reason", reason}});
+    return resource_of(sql, caller.tenant, row, false);
+  });
+}
+
+Resource ResourceStore::restore(const auth::Caller& caller, std::string_view kind, const std::string& id,
+                                const std::string& reason) {
+  kinds_.require(kind);
+  return write([&](soci::session& sql) {
+    auto row = existing_row(sql, caller.tenant, kind, id, true, true);
+    if (!row.deleted) conflict("not_deleted", std::string(kind) + " '" + id + "' is not deleted");
+    row.deleted = false;
+    row.updated_by = caller.actor();
+    row.updated_at = store::utc_now();
+    update_row(sql, caller.tenant, row);
+    audit(sql, caller, "restore", kind, id, state_view(row.revision, true), state_view(row.revision, false),
+          {{"reason", reason}});
+    return resource_of(sql, caller.tenant, row, true);
+  });
+}
+
+}  // namespace plexus::resources

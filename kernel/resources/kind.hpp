@@ -1,0 +1,60 @@
+// A kind of versioned resource ("api", "rule", "dashboard", "note"): what its
+// content must look like and the hooks a plugin attaches to it. Plain data, so a
+// plugin fills one in and hands it to ResourceKinds::add.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace plexus::resources {
+
+// One thing wrong with a resource's content: where (RFC 6901 JSON pointer into the
+// content, "" for the whole of it) and what.
+struct Problem {
+  std::string pointer;
+  std::string message;
+};
+
+// A resource another one refers to.
+struct ResourceRef {
+  std::string kind;
+  std::string id;
+  bool operator==(const ResourceRef&) const = default;
+  auto operator<=>(const ResourceRef&) const = default;
+};
+
+// What a pre-promotion hook is asked to check.
+struct PromotionCheck {
+  std::string tenant;
+  std::string kind;
+  std::string id;
+  std::string stage;  // "staging" or "production"
+  std::int64_t revision = 0;
+  const nlohmann::json& content;
+};
+
+struct Kind {
+  std::string name;  // [a-z][a-z0-9-]{0,63}; also the URL segment
+  // JSON Schema the content must satisfy; null accepts any JSON value.
+  nlohmann::json json_schema;
+  // Checks the schema cannot express; an empty list means the content is fine.
+  std::function<std::vector<Problem>(const nlohmann::json& content)> validator;
+  // Permissions are "<prefix>.read", ".write", ".approve"; empty: the kind's name.
+  std::string permission_prefix;
+  // Promotion to production waits for a second person holding "<prefix>.approve".
+  bool requires_approval = false;
+  // Runs before any promotion (tests, lint); a non-empty list of problems blocks it.
+  std::function<std::vector<std::string>(const PromotionCheck& check)> pre_promotion;
+  // The resources this content uses; deleting one of them is refused while it does.
+  std::function<std::vector<ResourceRef>(const nlohmann::json& content)> references;
+
+  const std::string& prefix() const { return permission_prefix.empty() ? name : permission_prefix; }
+  std::string permission(std::string_view action) const { return prefix() + "." + std::string(action); }
+};
+
+}  // namespace plexus::resources

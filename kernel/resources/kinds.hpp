@@ -1,0 +1,51 @@
+// The registry of resource kinds. Plugins add theirs when they load and remove
+// them when they unload; requests look kinds up concurrently with both.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/resources/content_schema.hpp"
+#include "kernel/resources/kind.hpp"
+
+namespace plexus::resources {
+
+// A kind as registered: the plugin's description plus its compiled schema.
+struct RegisteredKind {
+  Kind kind;
+  std::unique_ptr<ContentSchema> schema;  // null when the kind has no schema
+
+  // Schema problems first, then the validator's; empty when the content is fine.
+  std::vector<Problem> problems(const nlohmann::json& content) const;
+  // Throws http::HttpError 400 "invalid_content" whose details list every problem,
+  // each with its pointer (prefixed with `pointer_prefix`, e.g. "/resources/3/content").
+  void require_valid(const nlohmann::json& content, const std::string& pointer_prefix = "") const;
+};
+
+// True for [a-z][a-z0-9-]{0,63}.
+bool is_kind_name(std::string_view name);
+
+class ResourceKinds {
+ public:
+  // Throws std::invalid_argument for a malformed name, a name already taken or a
+  // schema valijson cannot compile. The schema is compiled here, once.
+  void add(Kind kind);
+  // False when no such kind was registered.
+  bool remove(std::string_view name);
+
+  // Null when unknown. The pointer stays valid after remove().
+  std::shared_ptr<const RegisteredKind> find(std::string_view name) const;
+  // Throws http::HttpError 404 "unknown_kind" naming it.
+  std::shared_ptr<const RegisteredKind> require(std::string_view name) const;
+  std::vector<std::string> names() const;  // sorted
+
+ private:
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, std::shared_ptr<const RegisteredKind>, std::less<>> kinds_;
+};
+
+}  // namespace plexus::resources

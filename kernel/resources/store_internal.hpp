@@ -1,0 +1,60 @@
+// Shared by the ResourceStore's source files only: the resources row, the write
+// transaction wrapper, column readers and the errors a client can cause.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include <soci/soci.h>
+
+#include "kernel/http/message.hpp"
+#include "kernel/resources/resource_store.hpp"
+#include "kernel/resources/write_transaction.hpp"
+
+namespace plexus::resources {
+
+struct ResourceStore::Row {
+  std::string kind, id;
+  std::int64_t revision = 0;
+  std::optional<std::int64_t> staging, production;
+  bool deleted = false;
+  std::string created_by, created_at, updated_by, updated_at;
+
+  Stages stages() const { return {revision, staging, production}; }
+};
+
+template <class Work>
+auto ResourceStore::write(Work&& work) {
+  soci::session sql(database_.pool());
+  WriteTransaction transaction(sql, postgresql());
+  if constexpr (std::is_void_v<decltype(work(sql))>) {
+    work(sql);
+    transaction.commit();
+  } else {
+    auto result = work(sql);
+    transaction.commit();
+    return result;
+  }
+}
+
+// Integer columns come back as different C++ types from SQLite and PostgreSQL.
+std::int64_t integer_at(const soci::row& row, std::size_t column);  // 0 for NULL
+std::optional<std::int64_t> optional_integer_at(const soci::row& row, std::size_t column);
+std::string text_at(const soci::row& row, std::size_t column);  // "" for NULL
+
+inline std::string target_of(std::string_view kind, const std::string& id) {
+  return std::string(kind) + "/" + id;
+}
+
+[[noreturn]] void resource_not_found(std::string_view kind, const std::string& id);
+[[noreturn]] void revision_not_found(std::string_view kind, const std::string& id, std::int64_t number);
+// 412: the client's revision is not the current one.
+[[noreturn]] void stale_revision(std::int64_t expected, std::int64_t current);
+[[noreturn]] void conflict(std::string code, const std::string& message, nlohmann::json details = nullptr);
+
+// A fresh random id (32 hex digits) for promotion requests.
+std::string random_id();
+
+}  // namespace plexus::resources
