@@ -7,7 +7,7 @@
 #include <soci/soci.h>
 
 #include "kernel/store/database.hpp"
-#include "tests/support/test_support.hpp"
+#include "tests/support/postgres_db.hpp"
 
 using nlohmann::json;
 using plexus::store::exec_json;
@@ -16,13 +16,15 @@ using plexus::store::SqlParameterError;
 
 namespace {
 
+// Every case runs on SQLite and on PostgreSQL (tests/support/postgres_db.hpp).
 struct Fixture {
   Fixture() {
     soci::session sql(db.pool());
     sql << "CREATE TABLE servers (id TEXT PRIMARY KEY, cores INTEGER, load REAL, note TEXT)";
   }
+  plexus::test::StoreBackend backend;
   plexus::test::TempDir dir;
-  plexus::store::Database db{{.url = "sqlite:" + (dir.path() / "plexus.db").string(), .pool_size = 1}};
+  plexus::store::Database db{{.url = backend.fresh_url(dir), .pool_size = 1}};
 };
 
 }  // namespace
