@@ -13,20 +13,20 @@
 
 #include "kernel/auth/password.hpp"
 #include "kernel/http/message.hpp"
+#include "kernel/http/request_fields.hpp"
 
 namespace plexus::identity {
 
-[[noreturn]] void bad_field(const std::string& field, const std::string& message,
-                            nlohmann::json details = {});
-[[noreturn]] void bad_parameter(const std::string& name, const std::string& message);
+using http::bad_field;
+using http::bad_parameter;
+using http::limit_parameter;
+using http::object_body;
+using http::optional_string;
+using http::required_string;
+
 
 // The body as a JSON object; 400 otherwise.
-nlohmann::json object_body(const http::Request& request);
 
-std::string required_string(const nlohmann::json& body, const std::string& field,
-                            std::size_t max_size = 1024);
-std::optional<std::string> optional_string(const nlohmann::json& body, const std::string& field,
-                                           std::size_t max_size = 1024);
 std::optional<bool> optional_bool(const nlohmann::json& body, const std::string& field);
 std::optional<std::vector<std::string>> optional_string_list(const nlohmann::json& body,
                                                              const std::string& field);
@@ -49,7 +49,6 @@ void require_acceptable_password(const std::string& password, const auth::Passwo
                                  const std::string& username, const std::string& field);
 
 // ?limit=: 1..max, default when absent.
-int limit_parameter(const http::Request& request, int fallback = 50, int max = 1000);
 // Opaque paging cursors.
 std::string encode_cursor(const std::string& position);
 std::string decode_cursor(const std::string& cursor);  // 400 naming "cursor" when malformed

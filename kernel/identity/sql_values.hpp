@@ -12,11 +12,13 @@ namespace soci {
 class row;
 }
 
+#include "kernel/store/row_values.hpp"
+
 namespace plexus::identity {
 
-std::string text_at(const soci::row& row, std::size_t column);  // "" for NULL
-std::optional<std::string> optional_text_at(const soci::row& row, std::size_t column);
-std::int64_t integer_at(const soci::row& row, std::size_t column);  // 0 for NULL
+using store::integer_at;
+using store::optional_text_at;
+using store::text_at;
 
 // ["a","b"] <-> TEXT; a malformed column reads as empty rather than failing a login.
 std::vector<std::string> string_list_of(const std::string& json_text);

@@ -6,13 +6,8 @@
 namespace plexus::resources {
 namespace {
 
-[[noreturn]] void bad_field(const std::string& field, const std::string& message) {
-  throw http::HttpError(400, "invalid_field", message, {{"field", field}});
-}
-
-[[noreturn]] void bad_parameter(const std::string& name, const std::string& message) {
-  throw http::HttpError(400, "invalid_parameter", message, {{"field", name}});
-}
+using http::bad_field;
+using http::bad_parameter;
 
 std::optional<std::int64_t> positive_integer(std::string_view text) {
   std::int64_t value = 0;
@@ -23,30 +18,6 @@ std::optional<std::int64_t> positive_integer(std::string_view text) {
 }
 
 }  // namespace
-
-nlohmann::json object_body(const http::Request& request) {
-  if (request.body.empty()) return nlohmann::json::object();
-  auto body = request.json();
-  if (!body.is_object()) throw http::HttpError(400, "invalid_body", "the request body must be a JSON object");
-  return body;
-}
-
-std::optional<std::string> optional_string(const nlohmann::json& body, const std::string& field,
-                                           std::size_t max_size) {
-  const auto it = body.find(field);
-  if (it == body.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string()) bad_field(field, field + " must be a string");
-  auto value = it->get<std::string>();
-  if (value.size() > max_size)
-    bad_field(field, field + " is longer than " + std::to_string(max_size) + " bytes");
-  return value;
-}
-
-std::string required_string(const nlohmann::json& body, const std::string& field, std::size_t max_size) {
-  auto value = optional_string(body, field, max_size);
-  if (!value || value->empty()) bad_field(field, field + " is required");
-  return std::move(*value);
-}
 
 std::optional<std::int64_t> optional_revision(const nlohmann::json& body, const std::string& field) {
   const auto it = body.find(field);
@@ -69,15 +40,6 @@ std::int64_t revision_in_path(const http::Request& request, const std::string& n
   const auto value = positive_integer(request.path_params.at(name));
   if (!value) bad_parameter(name, name + " must be a revision number (an integer from 1)");
   return *value;
-}
-
-int limit_parameter(const http::Request& request, int fallback, int max) {
-  const auto it = request.query.find("limit");
-  if (it == request.query.end()) return fallback;
-  const auto value = positive_integer(it->second);
-  if (!value || *value > max)
-    bad_parameter("limit", "limit must be an integer from 1 to " + std::to_string(max));
-  return static_cast<int>(*value);
 }
 
 bool flag_parameter(const http::Request& request, const std::string& name) {

@@ -9,15 +9,16 @@
 #include <nlohmann/json.hpp>
 
 #include "kernel/http/message.hpp"
+#include "kernel/http/request_fields.hpp"
 
 namespace plexus::resources {
 
+using http::limit_parameter;
+using http::object_body;
+using http::optional_string;
+using http::required_string;
+
 // The body as a JSON object; an empty body reads as {}.
-nlohmann::json object_body(const http::Request& request);
-std::optional<std::string> optional_string(const nlohmann::json& body, const std::string& field,
-                                           std::size_t max_size = 1000);
-std::string required_string(const nlohmann::json& body, const std::string& field,
-                            std::size_t max_size = 1000);
 // A revision number (integer >= 1) in the body.
 std::optional<std::int64_t> optional_revision(const nlohmann::json& body, const std::string& field);
 // A revision number (integer >= 1) in the query.
@@ -25,7 +26,6 @@ std::optional<std::int64_t> revision_parameter(const http::Request& request, con
 // A revision number as a path segment (/revisions/{rev}).
 std::int64_t revision_in_path(const http::Request& request, const std::string& name);
 // ?limit=: 1..max, `fallback` when absent.
-int limit_parameter(const http::Request& request, int fallback = 50, int max = 1000);
 // ?name=true|false.
 bool flag_parameter(const http::Request& request, const std::string& name);
 

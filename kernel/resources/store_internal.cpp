@@ -7,27 +7,6 @@
 
 namespace plexus::resources {
 
-std::optional<std::int64_t> optional_integer_at(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null) return std::nullopt;
-  switch (row.get_properties(column).get_data_type()) {
-    case soci::dt_integer: return row.get<int>(column);
-    case soci::dt_long_long: return row.get<long long>(column);
-    case soci::dt_unsigned_long_long: return static_cast<std::int64_t>(row.get<unsigned long long>(column));
-    case soci::dt_double: return static_cast<std::int64_t>(row.get<double>(column));
-    case soci::dt_string: return std::stoll(row.get<std::string>(column));
-    default: throw std::runtime_error("resources: unexpected column type");
-  }
-}
-
-std::int64_t integer_at(const soci::row& row, std::size_t column) {
-  return optional_integer_at(row, column).value_or(0);
-}
-
-std::string text_at(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null) return {};
-  return row.get<std::string>(column);
-}
-
 void resource_not_found(std::string_view kind, const std::string& id) {
   throw http::HttpError(404, "not_found", "there is no " + std::string(kind) + " '" + id + "'",
                         {{"kind", std::string(kind)}, {"id", id}});

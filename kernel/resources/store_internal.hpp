@@ -12,8 +12,13 @@
 #include "kernel/http/message.hpp"
 #include "kernel/resources/resource_store.hpp"
 #include "kernel/resources/write_transaction.hpp"
+#include "kernel/store/row_values.hpp"
 
 namespace plexus::resources {
+
+using store::integer_at;
+using store::optional_integer_at;
+using store::text_at;
 
 struct ResourceStore::Row {
   std::string kind, id;
@@ -40,9 +45,6 @@ auto ResourceStore::write(Work&& work) {
 }
 
 // Integer columns come back as different C++ types from SQLite and PostgreSQL.
-std::int64_t integer_at(const soci::row& row, std::size_t column);  // 0 for NULL
-std::optional<std::int64_t> optional_integer_at(const soci::row& row, std::size_t column);
-std::string text_at(const soci::row& row, std::size_t column);  // "" for NULL
 
 inline std::string target_of(std::string_view kind, const std::string& id) {
   return std::string(kind) + "/" + id;
