@@ -6,10 +6,12 @@
 
 #include "kernel/audit/record_json.hpp"
 #include "kernel/http/access.hpp"
+#include "kernel/http/request_fields.hpp"
 
 namespace plexus::audit {
 namespace {
 
+using http::bad_parameter;
 using http::HttpError;
 using http::Request;
 using http::Response;
@@ -18,10 +20,6 @@ constexpr std::string_view kViewPermission = "admin.audit.view";
 // Seeing other tenants' rows is for administrators of the whole installation.
 constexpr std::string_view kCrossTenantPermission = "admin.tenants.manage";
 constexpr std::string_view kSystemTenant = "default";
-
-[[noreturn]] void bad_parameter(const std::string& field, const std::string& message) {
-  throw HttpError(400, "invalid_parameter", message, {{"field", field}});
-}
 
 const auth::Caller& caller_of(const Request& request) {
   if (!request.caller || request.caller->anonymous()) {
@@ -69,14 +67,8 @@ AuditQuery query_of(const Request& request, const auth::Caller& caller, nlohmann
   if (!query.from.empty()) filters["from"] = query.from;
   if (!query.to.empty()) filters["to"] = query.to;
 
-  if (const auto it = request.query.find("limit"); it != request.query.end()) {
-    const auto limit = positive_integer(it->second);
-    if (!limit || *limit > kMaxQueryLimit) {
-      bad_parameter("limit", "limit must be an integer from 1 to " + std::to_string(kMaxQueryLimit));
-    }
-    query.limit = static_cast<int>(*limit);
-    filters["limit"] = it->second;
-  }
+  query.limit = http::limit_parameter(request, query.limit, kMaxQueryLimit);
+  if (request.query.count("limit")) filters["limit"] = request.query.at("limit");
   if (const auto it = request.query.find("cursor"); it != request.query.end() && !it->second.empty()) {
     query.before_sequence = positive_integer(it->second);
     if (!query.before_sequence) bad_parameter("cursor", "cursor must be the next_cursor of a previous page");
