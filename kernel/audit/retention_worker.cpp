@@ -10,31 +10,13 @@ namespace plexus::audit {
 
 RetentionWorker::RetentionWorker(AuditLog& log, std::chrono::milliseconds retention, std::filesystem::path export_dir,
                                  std::chrono::milliseconds interval, std::chrono::milliseconds first_run_delay)
-    : log_(log), retention_(retention), export_dir_(std::move(export_dir)), interval_(interval) {
-  if (retention_.count() <= 0) return;
-  thread_ = std::thread([this, first_run_delay] { loop(first_run_delay); });
-}
+    : log_(log),
+      retention_(retention),
+      export_dir_(std::move(export_dir)),
+      interval_(interval),
+      task_(retention.count() > 0 ? interval : std::chrono::milliseconds(0), first_run_delay, [this] { run_once(); }) {}
 
-RetentionWorker::~RetentionWorker() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void RetentionWorker::loop(std::chrono::milliseconds first_run_delay) {
-  auto delay = first_run_delay;
-  for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      if (wake_.wait_for(lock, delay, [this] { return stopping_; })) return;
-    }
-    run_once();
-    delay = interval_;
-  }
-}
+RetentionWorker::~RetentionWorker() = default;
 
 void RetentionWorker::run_once() {
   auto logger = log::get("audit");

@@ -3,12 +3,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
 #include "kernel/audit/audit_log.hpp"
+#include "kernel/tasks/periodic_task.hpp"
 
 namespace plexus::audit {
 
@@ -24,20 +22,16 @@ class RetentionWorker {
   RetentionWorker(const RetentionWorker&) = delete;
   RetentionWorker& operator=(const RetentionWorker&) = delete;
 
-  bool running() const { return thread_.joinable(); }
+  bool running() const { return task_.running(); }
 
  private:
-  void loop(std::chrono::milliseconds first_run_delay);
   void run_once();
 
   AuditLog& log_;
   const std::chrono::milliseconds retention_;
   const std::filesystem::path export_dir_;
   const std::chrono::milliseconds interval_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts once everything above is initialised
+  tasks::PeriodicTask task_;  // last: starts once everything above is initialised
 };
 
 }  // namespace plexus::audit

@@ -1,15 +1,11 @@
 #include "kernel/plugins/manifest.hpp"
 
-#include "kernel/config/closest_match.hpp"
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <limits>
 #include <optional>
 #include <queue>
 #include <set>
@@ -21,6 +17,10 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include "kernel/config/closest_match.hpp"
+#include "kernel/json/pointer_token.hpp"
+#include "kernel/json/yaml_json.hpp"
 
 namespace plexus::plugins {
 namespace fs = std::filesystem;
@@ -42,20 +42,6 @@ std::string format_error(const fs::path& file, SourcePosition position, const st
   return out + message;
 }
 
-// One JSON pointer reference token (RFC 6901): "~" -> "~0", "/" -> "~1".
-std::string pointer_escape(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string single_quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -87,8 +73,8 @@ std::string describe_node(const YAML::Node& node) {
   }
 }
 
-// Plain scalars follow the YAML 1.2 core schema (as the kernel's config does):
-// "yes", "no", "on" and "off" are strings.
+// "enabled" follows the YAML 1.2 core schema, as config values do (yaml_json):
+// "yes", "no", "on" and "off" are not booleans.
 bool is_true(const std::string& s) { return s == "true" || s == "True" || s == "TRUE"; }
 bool is_false(const std::string& s) { return s == "false" || s == "False" || s == "FALSE"; }
 
@@ -373,9 +359,6 @@ class ManifestParser {
 
   // ---- config: YAML to JSON ------------------------------------------------------
 
-  static constexpr int max_depth = 64;
-  static constexpr std::size_t max_values = 100000;
-
   void config(const std::map<std::string, Entry>& entries) {
     auto it = entries.find("config");
     if (it == entries.end()) {
@@ -388,154 +371,14 @@ class ManifestParser {
     if (!value.IsMap()) {
       fail(position, "config", "expected a mapping of the plugin's settings, got " + describe_node(value));
     }
-    std::size_t count = 0;
-    manifest_.config = to_json(value, "", 0, count);
-  }
-
-  json to_json(const YAML::Node& node, const std::string& pointer, int depth, std::size_t& count) {
-    const std::string key = "config" + pointer;
-    const SourcePosition position = position_of(node.Mark());
-    if (!manifest_.positions.contains(key)) manifest_.positions[key] = position;
-    if (++count > max_values) {
-      fail(position, key,
-           "expected at most " + std::to_string(max_values) + " values, got more (aliases expanding?)");
+    try {
+      manifest_.config =
+          yaml_json::to_json(value, {}, [this](const std::string& pointer, int line, int column) {
+            manifest_.positions.try_emplace("config" + pointer, SourcePosition{line, column});
+          });
+    } catch (const yaml_json::YamlError& e) {
+      fail({e.line(), e.column()}, "config" + e.pointer(), e.message());
     }
-    if (depth > max_depth)
-      fail(position, key, "expected at most " + std::to_string(max_depth) + " levels of nesting, got more");
-    switch (node.Type()) {
-      case YAML::NodeType::Map: {
-        json object = json::object();
-        for (const auto& pair : node) {
-          const YAML::Node key_node = pair.first;
-          const YAML::Node value = pair.second;
-          if (!key_node.IsScalar()) {
-            fail(position_of(key_node.Mark()), key, "expected a string key, got " + describe_node(key_node));
-          }
-          const std::string& name = key_node.Scalar();
-          std::string child = pointer + "/" + pointer_escape(name);
-          if (object.contains(name)) {
-            fail(position_of(key_node.Mark()), "config" + child,
-                 "set twice (first on line " + std::to_string(manifest_.positions["config" + child].line) +
-                     ")");
-          }
-          // A null value's mark is the next token; point at its key instead.
-          if (value.IsNull()) manifest_.positions["config" + child] = position_of(key_node.Mark());
-          object[name] = to_json(value, child, depth + 1, count);
-        }
-        return object;
-      }
-      case YAML::NodeType::Sequence: {
-        json array = json::array();
-        std::size_t index = 0;
-        for (const YAML::Node& item : node) {
-          array.push_back(to_json(item, pointer + "/" + std::to_string(index++), depth + 1, count));
-        }
-        return array;
-      }
-      case YAML::NodeType::Scalar: return scalar(node, key, position);
-      default: return nullptr;
-    }
-  }
-
-  json scalar(const YAML::Node& node, const std::string& key, SourcePosition position) const {
-    const std::string& text = node.Scalar();
-    const std::string& tag = node.Tag();
-    const std::string core = "tag:yaml.org,2002:";
-    if (tag == "!" || tag == core + "str") return text;  // quoted, or !!str
-    if (tag == core + "null") return nullptr;
-    if (tag == core + "bool") {
-      if (is_true(text)) return true;
-      if (is_false(text)) return false;
-      fail(position, key, "expected true or false after !!bool, got " + single_quoted(text));
-    }
-    const bool any = tag == "?" || tag.empty();
-    if (any || tag == core + "int") {
-      if (auto number = integer(text)) return *number;
-      if (!any) fail(position, key, "expected an integer after !!int, got " + single_quoted(text));
-    }
-    if (any || tag == core + "float") {
-      if (auto number = floating(text)) {
-        if (!std::isfinite(*number))
-          fail(position, key,
-               "expected a finite number (JSON has no infinity or NaN), got " + single_quoted(text));
-        return *number;
-      }
-      if (!any) fail(position, key, "expected a number after !!float, got " + single_quoted(text));
-    }
-    if (!any) fail(position, key, "expected a plain value, got the unsupported tag " + single_quoted(tag));
-    if (is_true(text)) return true;
-    if (is_false(text)) return false;
-    if (text == "null" || text == "Null" || text == "NULL" || text == "~") return nullptr;
-    return text;
-  }
-
-  static std::optional<json> integer(const std::string& text) {
-    std::size_t i = 0;
-    bool negative = false;
-    if (i < text.size() && (text[i] == '-' || text[i] == '+')) negative = text[i++] == '-';
-    int base = 10;
-    if (text.compare(i, 2, "0x") == 0) {
-      base = 16;
-      i += 2;
-    } else if (text.compare(i, 2, "0o") == 0) {
-      base = 8;
-      i += 2;
-    }
-    if (i == text.size()) return std::nullopt;
-    unsigned long long value = 0;
-    for (; i < text.size(); ++i) {
-      const char c = text[i];
-      int digit = -1;
-      if (c >= '0' && c <= '9') digit = c - '0';
-      if (base == 16 && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-      if (base == 16 && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-      if (digit < 0 || digit >= base) return std::nullopt;
-      const auto d = static_cast<unsigned long long>(digit);
-      if (value >
-          (std::numeric_limits<unsigned long long>::max() - d) / static_cast<unsigned long long>(base)) {
-        return std::nullopt;  // too large for an integer: read as a float, if it is one
-      }
-      value = value * static_cast<unsigned long long>(base) + d;
-    }
-    constexpr auto max_negative = static_cast<unsigned long long>(std::numeric_limits<long long>::max()) + 1;
-    if (negative) {
-      if (value > max_negative) return std::nullopt;
-      if (value == max_negative) return json(std::numeric_limits<long long>::min());
-      return json(-static_cast<long long>(value));
-    }
-    if (value <= static_cast<unsigned long long>(std::numeric_limits<long long>::max())) {
-      return json(static_cast<long long>(value));
-    }
-    return json(value);
-  }
-
-  static std::optional<double> floating(const std::string& text) {
-    std::size_t i = 0;
-    if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
-    const std::string rest = text.substr(i);
-    if (rest == ".inf" || rest == ".Inf" || rest == ".INF") {
-      return text[0] == '-' ? -std::numeric_limits<double>::infinity()
-                            : std::numeric_limits<double>::infinity();
-    }
-    if (rest == ".nan" || rest == ".NaN" || rest == ".NAN") return std::numeric_limits<double>::quiet_NaN();
-    // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-    std::size_t digits = 0;
-    std::size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j, ++digits;
-    if (j < text.size() && text[j] == '.') {
-      ++j;
-      while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j, ++digits;
-    }
-    if (digits == 0) return std::nullopt;
-    if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
-      ++j;
-      if (j < text.size() && (text[j] == '-' || text[j] == '+')) ++j;
-      std::size_t exponent_digits = 0;
-      while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j, ++exponent_digits;
-      if (exponent_digits == 0) return std::nullopt;
-    }
-    if (j != text.size()) return std::nullopt;
-    return std::strtod(text.c_str(), nullptr);
   }
 
   fs::path library_dir_;
@@ -658,7 +501,7 @@ Located locate(const std::vector<std::string>& context, const json& config, cons
       token = token.substr(1, token.size() - 2);
     const bool in_array = at.value != nullptr && at.value->is_array();
     at.schema = schema_child(schema, at.schema, token, in_array);
-    at.pointer += "/" + pointer_escape(token);
+    at.pointer += "/" + plexus::json::pointer_token(token);
     if (at.value == nullptr) continue;
     if (in_array) {
       const std::size_t index = std::strtoull(token.c_str(), nullptr, 10);
@@ -730,7 +573,7 @@ Problem explain(const valijson::ValidationResults::Error& error, const json& con
                             (at.value ? json_type(*at.value) : "nothing")};
   }
   if (starts_with(d, "Missing required property")) {
-    return {at.pointer + "/" + pointer_escape(quoted_name(d)),
+    return {at.pointer + "/" + plexus::json::pointer_token(quoted_name(d)),
             "expected a value (the key is required), got none"};
   }
   if (starts_with(d, "Object contains a property that could not be validated")) {
@@ -748,7 +591,7 @@ Problem explain(const valijson::ValidationResults::Error& error, const json& con
     } else if (!known.empty()) {
       message += " (expected one of " + join(known, ", ") + ")";
     }
-    return {at.pointer + "/" + pointer_escape(name), message};
+    return {at.pointer + "/" + plexus::json::pointer_token(name), message};
   }
   if (starts_with(d, "Failed to match against any enum values")) {
     std::vector<std::string> allowed;

@@ -1,5 +1,7 @@
 #include "kernel/resources/content_schema.hpp"
 
+#include "kernel/json/pointer_token.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 #include <string_view>
@@ -33,7 +35,7 @@ std::string pointer_of(const std::vector<std::string>& context) {
     std::string_view token = context[i];
     if (token.size() >= 2 && token.front() == '[' && token.back() == ']')
       token = token.substr(1, token.size() - 2);
-    pointer += "/" + pointer_token(token);
+    pointer += "/" + plexus::json::pointer_token(token);
   }
   return pointer;
 }
@@ -55,29 +57,16 @@ std::string sentence(std::string text) {
 Problem explain(const valijson::ValidationResults::Error& error) {
   auto pointer = pointer_of(error.context);
   if (starts_with(error.description, "Missing required property")) {
-    return {pointer + "/" + pointer_token(quoted_name(error.description)), "is required"};
+    return {pointer + "/" + plexus::json::pointer_token(quoted_name(error.description)), "is required"};
   }
   if (starts_with(error.description, "Object contains a property that could not be validated")) {
-    return {pointer + "/" + pointer_token(quoted_name(error.description)), "is not allowed here"};
+    return {pointer + "/" + plexus::json::pointer_token(quoted_name(error.description)), "is not allowed here"};
   }
   return {std::move(pointer), sentence(error.description)};
 }
 
 }  // namespace
 
-std::string pointer_token(std::string_view token) {
-  std::string out;
-  for (const char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 struct ContentSchema::Compiled {
   valijson::Schema schema;

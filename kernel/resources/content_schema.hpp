@@ -27,7 +27,5 @@ class ContentSchema {
   std::unique_ptr<Compiled> compiled_;
 };
 
-// RFC 6901 escaping of one reference token: "~" -> "~0", "/" -> "~1".
-std::string pointer_token(std::string_view token);
 
 }  // namespace plexus::resources
