@@ -38,6 +38,7 @@ std::string_view kind_name(CallerKind kind) {
     case CallerKind::api_key: return "api_key";
     case CallerKind::share_link: return "share_link";
     case CallerKind::oidc: return "oidc";
+    case CallerKind::system: return "system";
   }
   return "anonymous";
 }
@@ -61,6 +62,7 @@ std::string Caller::actor() const {
     case CallerKind::api_key: return "apikey:" + name;
     case CallerKind::share_link: return "share:" + name;
     case CallerKind::oidc: return "oidc:" + name;
+    case CallerKind::system: return "system:" + name;
   }
   return "anonymous";
 }

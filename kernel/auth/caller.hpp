@@ -9,7 +9,9 @@
 
 namespace plexus::auth {
 
-enum class CallerKind { anonymous, user, api_key, share_link, oidc };
+// `system` is the kernel acting on its own behalf (bootstrap bundles), never a
+// request's caller; `name` says which part of it ("bootstrap").
+enum class CallerKind { anonymous, user, api_key, share_link, oidc, system };
 
 std::string_view kind_name(CallerKind kind);
 
@@ -29,7 +31,8 @@ struct Caller {
   bool anonymous() const { return kind == CallerKind::anonymous; }
   // True when a grant covers `permission` ("cep.rule.write", "api-manager.api.execute:42").
   bool can(std::string_view permission) const;
-  // "user:admin", "apikey:ci-bot", "share:<id>", "oidc:alice", "anonymous": the audit actor.
+  // "user:admin", "apikey:ci-bot", "share:<id>", "oidc:alice", "system:bootstrap",
+  // "anonymous": the audit actor.
   std::string actor() const;
 };
 

@@ -14,7 +14,8 @@ constexpr std::string_view kBundleFormat = "plexus-bundle/1";
 }
 
 struct BundleEntry {
-  std::shared_ptr<const RegisteredKind> kind;
+  std::shared_ptr<const RegisteredKind> kind;  // null: skipped, an unknown kind
+  std::string kind_name;
   std::string id;
   nlohmann::json content;
   std::vector<std::string> stages;
@@ -22,7 +23,7 @@ struct BundleEntry {
 
 // Everything checked before the transaction starts, each mistake named by its pointer.
 std::vector<BundleEntry> read_bundle(const ResourceKinds& kinds, const auth::Caller& caller,
-                                     const nlohmann::json& bundle) {
+                                     const nlohmann::json& bundle, const ImportOptions& options) {
   if (!bundle.is_object()) bad_bundle("", "a bundle is a JSON object");
   const auto format = bundle.find("format");
   if (format == bundle.end() || *format != kBundleFormat) {
@@ -39,8 +40,15 @@ std::vector<BundleEntry> read_bundle(const ResourceKinds& kinds, const auth::Cal
     BundleEntry entry;
     const auto kind = item.find("kind");
     if (kind == item.end() || !kind->is_string()) bad_bundle(at + "/kind", "must be a string");
-    entry.kind = kinds.find(kind->get<std::string>());
-    if (!entry.kind) bad_bundle(at + "/kind", "there is no resource kind '" + kind->get<std::string>() + "'");
+    entry.kind_name = kind->get<std::string>();
+    entry.kind = kinds.find(entry.kind_name);
+    if (!entry.kind && options.skip_unknown_kinds) {
+      const auto id = item.find("id");
+      if (id != item.end() && id->is_string()) entry.id = id->get<std::string>();
+      entries.push_back(std::move(entry));
+      continue;
+    }
+    if (!entry.kind) bad_bundle(at + "/kind", "there is no resource kind '" + entry.kind_name + "'");
     const auto id = item.find("id");
     if (id == item.end() || !id->is_string() || !is_resource_id(id->get<std::string>())) {
       bad_bundle(at + "/id", "must be 1 to 128 of A-Z a-z 0-9 . _ - starting with a letter or digit");
@@ -83,6 +91,7 @@ nlohmann::json ResourceStore::export_bundle(const auth::Caller& caller,
   soci::session sql(database_.pool());
   nlohmann::json resources = nlohmann::json::array();
   for (const auto& kind : kinds) {
+    const auto registered = kinds_.require(kind);
     soci::rowset<soci::row> rows =
         (sql.prepare << "SELECT r.id, r.revision, r.staging_revision, r.production_revision, v.content "
                         "FROM resources r JOIN resource_revisions v ON v.tenant_id = r.tenant_id "
@@ -96,29 +105,37 @@ nlohmann::json ResourceStore::export_bundle(const auth::Caller& caller,
       if (optional_integer_at(r, 3) == revision) stages.push_back(kProduction);
       resources.push_back({{"kind", kind},
                            {"id", text_at(r, 0)},
-                           {"content", nlohmann::json::parse(text_at(r, 4))},
+                           {"content", registered->shown(nlohmann::json::parse(text_at(r, 4)))},
                            {"stages", std::move(stages)}});
     }
   }
   return {{"format", kBundleFormat}, {"resources", std::move(resources)}};
 }
 
-std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
-                                                     const nlohmann::json& bundle) {
-  const auto entries = read_bundle(kinds_, caller, bundle);
-  const std::string reason = "import";
+std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller, const nlohmann::json& bundle,
+                                                     const ImportOptions& options) {
+  const auto entries = read_bundle(kinds_, caller, bundle, options);
+  const std::string& reason = options.reason;
   return write([&](soci::session& sql) {
     std::vector<ImportItem> items;
     for (const auto& entry : entries) {
+      if (!entry.kind) {
+        items.push_back({entry.kind_name, entry.id, 0, "unknown_kind"});
+        continue;
+      }
       const auto& kind = *entry.kind;
       const auto& name = kind.kind.name;
       ImportItem item{name, entry.id, 0, "unchanged"};
       auto row = load_row(sql, caller.tenant, name, entry.id, true);
+      if (row && options.create_only) {
+        items.push_back({name, entry.id, row->revision, "skipped"});
+        continue;
+      }
       if (!row) {
         row = insert_resource(sql, caller, name, entry.id);
-        append_revision(sql, kind, caller, *row, entry.content, reason);
+        const auto shown = kind.shown(append_revision(sql, kind, caller, *row, entry.content, reason).content);
         audit(sql, caller, "create", name, entry.id, nullptr,
-              {{"revision", row->revision}, {"content", entry.content}}, {{"reason", reason}});
+              {{"revision", row->revision}, {"content", shown}}, {{"reason", reason}});
         item.outcome = "created";
       } else {
         const auto current = existing_revision(sql, caller.tenant, name, entry.id, row->revision);
@@ -131,11 +148,12 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
                 {{"revision", row->revision}, {"deleted", false}}, {{"reason", reason}});
           item.outcome = "restored";
         }
-        if (current.hash != content_hash(entry.content)) {
-          append_revision(sql, kind, caller, *row, entry.content, reason);
+        // Compared in stored form: a secret placeholder keeps the stored value.
+        if (current.hash != content_hash(kind.sealed(entry.content, current.content, caller.tenant, entry.id))) {
+          const auto shown = kind.shown(append_revision(sql, kind, caller, *row, entry.content, reason).content);
           audit(sql, caller, "update", name, entry.id,
-                {{"revision", current.number}, {"content", current.content}},
-                {{"revision", row->revision}, {"content", entry.content}}, {{"reason", reason}});
+                {{"revision", current.number}, {"content", kind.shown(current.content)}},
+                {{"revision", row->revision}, {"content", shown}}, {{"reason", reason}});
           if (item.outcome == "unchanged") item.outcome = "updated";
         }
       }

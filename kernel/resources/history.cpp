@@ -10,7 +10,9 @@ Revision ResourceStore::revision(const auth::Caller& caller, std::string_view ki
   kinds_.require(kind);
   soci::session sql(database_.pool());
   existing_row(sql, caller.tenant, kind, id, false, true);
-  return existing_revision(sql, caller.tenant, kind, id, number);
+  auto revision = existing_revision(sql, caller.tenant, kind, id, number);
+  revision.content = kinds_.require(kind)->shown(std::move(revision.content));
+  return revision;
 }
 
 RevisionPage ResourceStore::revisions(const auth::Caller& caller, std::string_view kind,
@@ -46,12 +48,13 @@ RevisionPage ResourceStore::revisions(const auth::Caller& caller, std::string_vi
 
 ContentDiff ResourceStore::diff(const auth::Caller& caller, std::string_view kind, const std::string& id,
                                 std::int64_t from, std::int64_t to) {
-  kinds_.require(kind);
+  const auto registered = kinds_.require(kind);
   soci::session sql(database_.pool());
   existing_row(sql, caller.tenant, kind, id, false, true);
   const auto older = existing_revision(sql, caller.tenant, kind, id, from);
   const auto newer = existing_revision(sql, caller.tenant, kind, id, to);
-  return diff_content(older.content, newer.content);
+  // Sealed secrets differ on every save; clients see (and diff) the shown form.
+  return diff_content(registered->shown(older.content), registered->shown(newer.content));
 }
 
 Resource ResourceStore::rollback(const auth::Caller& caller, std::string_view kind_name,
@@ -67,12 +70,12 @@ Resource ResourceStore::rollback(const auth::Caller& caller, std::string_view ki
     kind->require_valid(target.content);
     const auto before = existing_revision(sql, caller.tenant, kind_name, id, row.revision);
     const auto why = reason.empty() ? "rollback to revision " + std::to_string(to_revision) : reason;
-    append_revision(sql, *kind, caller, row, target.content, why);
-    audit(sql, caller, "rollback", kind_name, id, {{"revision", before.number}, {"content", before.content}},
-          {{"revision", row.revision}, {"content", target.content}},
-          {{"reason", why}, {"to_revision", to_revision}});
+    const auto shown = kind->shown(append_revision(sql, *kind, caller, row, target.content, why).content);
+    audit(sql, caller, "rollback", kind_name, id,
+          {{"revision", before.number}, {"content", kind->shown(before.content)}},
+          {{"revision", row.revision}, {"content", shown}}, {{"reason", why}, {"to_revision", to_revision}});
     Resource resource = resource_of(sql, caller.tenant, row, false);
-    resource.content = target.content;
+    resource.content = shown;
     resource.pending_promotion = pending_promotion(sql, caller.tenant, kind_name, id);
     return resource;
   });

@@ -53,6 +53,15 @@ struct Kind {
   // The resources this content uses; deleting one of them is refused while it does.
   std::function<std::vector<ResourceRef>(const nlohmann::json& content)> references;
 
+  // Secrets in the content (a datasource's password): `seal` turns content into its
+  // stored form just before a revision is written (`previous`: the stored content of
+  // the current revision, null for a new resource); `present` turns stored content into
+  // what clients, audit rows and bundles see. Either may be empty.
+  std::function<void(nlohmann::json& content, const nlohmann::json& previous, const std::string& tenant,
+                     const std::string& id)>
+      seal;
+  std::function<void(nlohmann::json& content)> present;
+
   const std::string& prefix() const { return permission_prefix.empty() ? name : permission_prefix; }
   std::string permission(std::string_view action) const { return prefix() + "." + std::string(action); }
 };

@@ -44,7 +44,25 @@ void RegisteredKind::require_valid(const nlohmann::json& content, const std::str
                          {"problems", std::move(listed)}});
 }
 
-void ResourceKinds::add(Kind kind) {
+nlohmann::json RegisteredKind::sealed(nlohmann::json content, const nlohmann::json& previous,
+                                      const std::string& tenant, const std::string& id) const {
+  if (!kind.seal) return content;
+  try {
+    kind.seal(content, previous, tenant, id);
+  } catch (const std::invalid_argument& e) {
+    throw http::HttpError(400, "invalid_content", e.what(), {{"field", "content"}});
+  }
+  return content;
+}
+
+nlohmann::json RegisteredKind::shown(nlohmann::json stored) const {
+  if (kind.present) kind.present(stored);
+  return stored;
+}
+
+namespace {
+
+std::shared_ptr<RegisteredKind> compile(Kind kind, const std::string& owner) {
   if (!is_kind_name(kind.name)) {
     throw std::invalid_argument("resource kind name '" + kind.name + "' must match [a-z][a-z0-9-]{0,63}");
   }
@@ -57,11 +75,37 @@ void ResourceKinds::add(Kind kind) {
     }
   }
   registered->kind = std::move(kind);
+  registered->owner = owner;
+  return registered;
+}
+
+}  // namespace
+
+void ResourceKinds::add(Kind kind) {
+  auto registered = compile(std::move(kind), "kernel");
   std::unique_lock lock(mutex_);
   const auto& name = registered->kind.name;
   if (kinds_.contains(name))
     throw std::invalid_argument("resource kind '" + name + "' is already registered");
   kinds_.emplace(name, std::move(registered));
+}
+
+void ResourceKinds::replace_owner(const std::string& owner, std::vector<Kind> kinds) {
+  std::vector<std::shared_ptr<RegisteredKind>> compiled;
+  for (auto& kind : kinds) compiled.push_back(compile(std::move(kind), owner));
+  std::unique_lock lock(mutex_);
+  for (const auto& registered : compiled) {
+    const auto it = kinds_.find(registered->kind.name);
+    if (it != kinds_.end() && it->second->owner != owner) {
+      throw std::invalid_argument("resource kind '" + registered->kind.name + "' is already registered by " +
+                                  it->second->owner);
+    }
+  }
+  std::erase_if(kinds_, [&](const auto& item) { return item.second->owner == owner; });
+  for (auto& registered : compiled) {
+    auto name = registered->kind.name;
+    kinds_.emplace(std::move(name), std::move(registered));
+  }
 }
 
 bool ResourceKinds::remove(std::string_view name) {

@@ -17,6 +17,7 @@ namespace plexus::resources {
 // A kind as registered: the plugin's description plus its compiled schema.
 struct RegisteredKind {
   Kind kind;
+  std::string owner;  // "kernel" or the plugin that registered it
   std::unique_ptr<ContentSchema> schema;  // null when the kind has no schema
 
   // Schema problems first, then the validator's; empty when the content is fine.
@@ -24,6 +25,12 @@ struct RegisteredKind {
   // Throws http::HttpError 400 "invalid_content" whose details list every problem,
   // each with its pointer (prefixed with `pointer_prefix`, e.g. "/resources/3/content").
   void require_valid(const nlohmann::json& content, const std::string& pointer_prefix = "") const;
+  // The stored form of `content` (Kind::seal); 400 "invalid_content" naming the field
+  // when a secret placeholder has no stored value to keep.
+  nlohmann::json sealed(nlohmann::json content, const nlohmann::json& previous, const std::string& tenant,
+                        const std::string& id) const;
+  // What clients see of stored content (Kind::present).
+  nlohmann::json shown(nlohmann::json stored) const;
 };
 
 // True for [a-z][a-z0-9-]{0,63}.
@@ -34,6 +41,10 @@ class ResourceKinds {
   // Throws std::invalid_argument for a malformed name, a name already taken or a
   // schema valijson cannot compile. The schema is compiled here, once.
   void add(Kind kind);
+  // Replaces every kind `owner` registered by `kinds` in one step (a plugin's load,
+  // reload or unload). Throws std::invalid_argument, changing nothing, for a bad
+  // name or schema or a name another owner holds.
+  void replace_owner(const std::string& owner, std::vector<Kind> kinds);
   // False when no such kind was registered.
   bool remove(std::string_view name);
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "kernel/http/access.hpp"
+#include "kernel/resources/bundle_format.hpp"
 #include "kernel/resources/request_reading.hpp"
 
 namespace plexus::resources {
@@ -229,12 +230,12 @@ Response export_bundle(ResourceStore& store, Request& request) {
       if (kind && caller.can(kind->kind.permission("read"))) kinds.push_back(name);
     }
   }
-  return Response::json(200, store.export_bundle(caller, kinds));
+  return bundle_response(request, store.export_bundle(caller, kinds));
 }
 
 Response import_bundle(ResourceStore& store, Request& request) {
   const auto& caller = caller_of(request);
-  const auto bundle = request.json();
+  const auto bundle = bundle_of(request);
   if (bundle.is_object()) {
     if (const auto resources = bundle.find("resources"); resources != bundle.end() && resources->is_array()) {
       std::set<std::string> checked;
@@ -290,9 +291,11 @@ void register_resource_routes(http::Router& router, ResourceStore& store) {
             "{kind}.write"),
       route("POST", one + "/approve", approve_promotion, "Approve another person's pending promotion",
             "{kind}.approve"),
-      route("GET", "/api/v1/resources:export", export_bundle, "Export resources as a bundle",
+      route("GET", "/api/v1/resources:export", export_bundle,
+            "Export resources as a bundle: JSON, or YAML with Accept: application/yaml or ?format=yaml",
             std::string(http::kAuthenticated)),
-      route("POST", "/api/v1/resources:import", import_bundle, "Import a bundle",
+      route("POST", "/api/v1/resources:import", import_bundle,
+            "Import a bundle sent as JSON or YAML (Content-Type: application/yaml)",
             std::string(http::kAuthenticated)),
   });
 }

@@ -103,7 +103,9 @@ Resource ResourceStore::resource_of(soci::session& sql, const std::string& tenan
   resource.updated_by = row.updated_by;
   resource.updated_at = row.updated_at;
   if (with_content) {
-    resource.content = existing_revision(sql, tenant, row.kind, row.id, row.revision).content;
+    const auto stored = existing_revision(sql, tenant, row.kind, row.id, row.revision).content;
+    const auto kind = kinds_.find(row.kind);
+    resource.content = kind ? kind->shown(stored) : stored;
     resource.pending_promotion = pending_promotion(sql, tenant, row.kind, row.id);
   }
   return resource;
@@ -155,10 +157,13 @@ Revision ResourceStore::append_revision(soci::session& sql, const RegisteredKind
   revision.author = caller.actor();
   revision.created_at = store::utc_now();
   revision.reason = reason;
-  revision.hash = content_hash(content);
-  revision.content = content;
+  const auto previous = kind.kind.seal && row.revision > 0
+                            ? existing_revision(sql, caller.tenant, row.kind, row.id, row.revision).content
+                            : nlohmann::json();
+  revision.content = kind.sealed(content, previous, caller.tenant, row.id);
+  revision.hash = content_hash(revision.content);
   const long long number = revision.number;
-  const std::string text = content.dump();
+  const std::string text = revision.content.dump();
   sql << "INSERT INTO resource_revisions (tenant_id, kind, id, revision, author, created_at, reason, "
          "content, "
          "content_hash) VALUES (:tenant, :kind, :id, :revision, :author, :created_at, :reason, :content, "
@@ -171,7 +176,7 @@ Revision ResourceStore::append_revision(soci::session& sql, const RegisteredKind
   row.updated_by = revision.author;
   row.updated_at = revision.created_at;
   update_row(sql, caller.tenant, row);
-  record_references(sql, kind, caller.tenant, row.id, content);
+  record_references(sql, kind, caller.tenant, row.id, revision.content);
   return revision;
 }
 
@@ -226,11 +231,10 @@ Resource ResourceStore::create(const auth::Caller& caller, std::string_view kind
                {{"field", "id"}, {"deleted", existing->deleted}});
     }
     auto row = insert_resource(sql, caller, kind_name, id);
-    append_revision(sql, *kind, caller, row, content, reason);
-    audit(sql, caller, "create", kind_name, id, nullptr, content_view(row.revision, content),
-          {{"reason", reason}});
+    const auto shown = kind->shown(append_revision(sql, *kind, caller, row, content, reason).content);
+    audit(sql, caller, "create", kind_name, id, nullptr, content_view(row.revision, shown), {{"reason", reason}});
     Resource resource = resource_of(sql, caller.tenant, row, false);
-    resource.content = content;
+    resource.content = shown;
     return resource;
   });
 }
@@ -245,11 +249,11 @@ Resource ResourceStore::update(const auth::Caller& caller, std::string_view kind
     if (expected_revision && row.revision != *expected_revision)
       stale_revision(*expected_revision, row.revision);
     const auto before = existing_revision(sql, caller.tenant, kind_name, id, row.revision);
-    append_revision(sql, *kind, caller, row, content, reason);
-    audit(sql, caller, "update", kind_name, id, content_view(before.number, before.content),
-          content_view(row.revision, content), {{"reason", reason}});
+    const auto shown = kind->shown(append_revision(sql, *kind, caller, row, content, reason).content);
+    audit(sql, caller, "update", kind_name, id, content_view(before.number, kind->shown(before.content)),
+          content_view(row.revision, shown), {{"reason", reason}});
     Resource resource = resource_of(sql, caller.tenant, row, false);
-    resource.content = content;
+    resource.content = shown;
     resource.pending_promotion = pending_promotion(sql, caller.tenant, kind_name, id);
     return resource;
   });

@@ -51,8 +51,20 @@ struct PromotionResult {
 
 struct ImportItem {
   std::string kind, id;
-  std::int64_t revision = 0;
-  std::string outcome;  // created | updated | restored | unchanged
+  std::int64_t revision = 0;  // 0 for an unknown kind
+  // created | updated | restored | unchanged; with ImportOptions: skipped (exists
+  // already) | unknown_kind
+  std::string outcome;
+};
+
+struct ImportOptions {
+  // Bootstrap bundles: create what is missing and leave every existing resource,
+  // deleted ones included, as an operator left it.
+  bool create_only = false;
+  // Skip resources of kinds nobody registered (their plugin is not loaded) instead
+  // of refusing the bundle.
+  bool skip_unknown_kinds = false;
+  std::string reason = "import";  // of every revision and audit row the import writes
 };
 
 struct RetentionPolicy {
@@ -130,7 +142,18 @@ class ResourceStore {
   // Creates or updates every resource of the bundle (reason "import"), restoring
   // deleted ones and pointing the listed stages at the imported revision, all in one
   // transaction. Content equal to the current revision's writes nothing new.
-  std::vector<ImportItem> import_bundle(const auth::Caller& caller, const nlohmann::json& bundle);
+  std::vector<ImportItem> import_bundle(const auth::Caller& caller, const nlohmann::json& bundle,
+                                        const ImportOptions& options = {});
+
+  // For the kernel and plugins acting for a tenant, without a caller's permissions:
+  // the stored content (secrets sealed, not shown) of the revision `stage` points at
+  // ("" the current one), or nothing when the resource is unknown, deleted, or has
+  // no revision at that stage.
+  std::optional<Revision> stored_revision(const std::string& tenant, std::string_view kind, const std::string& id,
+                                          std::string_view stage = {});
+  // The same for every live resource of `kind`, by id.
+  std::vector<std::pair<std::string, Revision>> stored_revisions(const std::string& tenant, std::string_view kind,
+                                                                 std::string_view stage = {});
 
   // Retention, every tenant: removes revisions that are none of the last
   // `keep_last`, pointed at by a stage or a pending promotion, younger than

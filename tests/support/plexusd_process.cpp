@@ -47,14 +47,18 @@ std::filesystem::path unique_log_file() {
 }  // namespace
 
 Plexusd::Plexusd(std::map<std::string, std::string> env, std::vector<std::string> extra_args)
-    : port(free_port()), log_file_(unique_log_file()) {
-  env.try_emplace("PLEXUS_ADMIN_PASSWORD", std::string(kTestAdminPassword));
-  env.try_emplace("PLEXUS_LOG__FILE", log_file_.string());
-  record_secret(env["PLEXUS_ADMIN_PASSWORD"]);
-  std::vector<std::string> args{plexusd_binary().string(), "--config", shipped_config().string(), "--data-dir",
-                                data.path().string(), "--port", std::to_string(port)};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  process_ = std::make_unique<ChildProcess>(args, env);
+    : port(free_port()), log_file_(unique_log_file()), env_(std::move(env)) {
+  env_.try_emplace("PLEXUS_ADMIN_PASSWORD", std::string(kTestAdminPassword));
+  env_.try_emplace("PLEXUS_LOG__FILE", log_file_.string());
+  record_secret(env_["PLEXUS_ADMIN_PASSWORD"]);
+  args_ = {plexusd_binary().string(), "--config", shipped_config().string(), "--data-dir",
+           data.path().string(),      "--port",   std::to_string(port)};
+  args_.insert(args_.end(), extra_args.begin(), extra_args.end());
+  start();
+}
+
+void Plexusd::start() {
+  process_ = std::make_unique<ChildProcess>(args_, env_);
   if (!wait_for_port(port, 20s)) FAIL("plexusd did not start:\n" << process_->output());
 }
 
@@ -90,6 +94,16 @@ std::string Plexusd::login(const std::string& username, const std::string& passw
 int Plexusd::stop() {
   process_->signal(SIGTERM);
   return process_->wait(30s).value_or(-1);
+}
+
+void Plexusd::kill() {
+  process_->signal(SIGKILL);
+  if (!process_->wait(30s)) FAIL("plexusd did not die of SIGKILL");
+}
+
+void Plexusd::restart() {
+  if (process_->running()) FAIL("restart: plexusd is still running; stop() or kill() it first");
+  start();
 }
 
 }  // namespace plexus::test

@@ -47,6 +47,11 @@ class Plexusd {
   std::string admin_token() const { return login("admin", std::string(kTestAdminPassword)); }
   // SIGTERM and wait; the exit code, -1 when it did not stop within 30 s.
   int stop();
+  // SIGKILL, as a crash would: no shutdown, nothing flushed. Returns once it is gone.
+  void kill();
+  // Starts plexusd again on the same data directory, port, environment and arguments
+  // (after stop() or kill()); FAILs the test when it does not come up.
+  void restart();
   std::string output() const { return process_->output(); }
   ChildProcess& process() { return *process_; }
   const std::filesystem::path& log_file() const { return log_file_; }
@@ -55,7 +60,11 @@ class Plexusd {
   int port;
 
  private:
+  void start();
+
   std::filesystem::path log_file_;
+  std::map<std::string, std::string> env_;
+  std::vector<std::string> args_;
   std::unique_ptr<ChildProcess> process_;
 };
 

@@ -69,4 +69,7 @@ TEST_CASE("the actor names the kind of caller for the audit log", "[caller]") {
   caller.kind = CallerKind::user;
   caller.name = "kim";
   CHECK(caller.actor() == "user:kim");
+  caller.kind = CallerKind::system;
+  caller.name = "bootstrap";
+  CHECK(caller.actor() == "system:bootstrap");
 }

@@ -1,6 +1,6 @@
 // /api/v1/resources through a real HTTP server: ETag and If-Match, concurrent
 // writers, validation errors, permissions, tenants, delete and restore, stages
-// with approval and hooks, references and bundles.
+// with approval and hooks, references and bundles (JSON and YAML).
 #include "kernel/resources/resource_routes.hpp"
 
 #include <httplib.h>
@@ -430,4 +430,60 @@ TEST_CASE("a bundle exported over REST imports into an empty server as the same 
   CHECK(target.call("GET", "/api/v1/resources:export", kBob).body["resources"].size() == 3);
   CHECK(target.call("GET", kNotes + "/a", kBob).body["stages"]["staging"] == 1);
   CHECK(target.call("GET", "/api/v1/resources:export?kinds=nope", kBob).status == 404);
+}
+
+TEST_CASE("bundles travel as YAML both ways and bad YAML names its line and column", "[resources]") {
+  plexus::test::StoreBackend backend;
+  Fixture source(backend);
+  source.call("POST", kNotes, kAlice, create_body("a", "007"));
+  source.call("POST", kNotes, kAlice, create_body("b", "true\nsecond line\n"));
+  source.call(
+      "POST", "/api/v1/resources/gated", kAlice,
+      {{"id", "g"}, {"content", {{"number", 1e3}, {"text", "1e3"}, {"none", nullptr}, {"word", "yes"}}}});
+  const auto as_json = source.call("GET", "/api/v1/resources:export?kinds=note,gated", kAlice);
+  REQUIRE(as_json.status == 200);
+
+  httplib::Client client("127.0.0.1", source.server->port());
+  const httplib::Headers alice{{"Authorization", "Bearer " + kAlice}};
+  const auto by_accept = client.Get("/api/v1/resources:export?kinds=note,gated",
+                                    {{"Authorization", "Bearer " + kAlice}, {"Accept", "application/yaml"}});
+  REQUIRE(by_accept);
+  CHECK(by_accept->status == 200);
+  CHECK(by_accept->get_header_value("Content-Type").starts_with("application/yaml"));
+  CHECK(by_accept->get_header_value("Vary") == "Accept");
+  CHECK_THAT(by_accept->body, Catch::Matchers::Contains("title: \"007\""));
+  const auto by_query = client.Get("/api/v1/resources:export?kinds=note,gated&format=yaml", alice);
+  REQUIRE(by_query);
+  CHECK(by_query->body == by_accept->body);
+  CHECK(json::parse(client.Get("/api/v1/resources:export?kinds=note,gated", alice)->body) == as_json.body);
+  CHECK(client.Get("/api/v1/resources:export?format=xml", alice)->status == 400);
+
+  // The YAML export imports into an empty server as the same resources, whichever
+  // YAML content type it is sent with, or none.
+  for (const std::string type : {"application/yaml", "application/x-yaml", "text/plain"}) {
+    INFO(type);
+    Fixture target(backend);
+    httplib::Client to("127.0.0.1", target.server->port());
+    const auto imported = to.Post("/api/v1/resources:import", {{"Authorization", "Bearer " + kBob}},
+                                  by_accept->body, type.c_str());
+    REQUIRE(imported);
+    CHECK(imported->status == 200);
+    CHECK(target.call("GET", "/api/v1/resources:export?kinds=note,gated", kBob).body == as_json.body);
+  }
+
+  const auto bad = client.Post("/api/v1/resources:import", alice,
+                               "format: plexus-bundle/1\nresources: [\n  {kind: note\n", "application/yaml");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  const auto error = json::parse(bad->body)["error"];
+  CHECK(error["code"] == "invalid_yaml");
+  CHECK(error["details"]["line"].get<int>() > 0);
+  CHECK(error["details"]["column"].get<int>() > 0);
+  CHECK_THAT(error["message"].get<std::string>(), Catch::Matchers::StartsWith("request body: line "));
+  const auto infinite = client.Post(
+      "/api/v1/resources:import", alice,
+      "format: plexus-bundle/1\nresources:\n  - {kind: gated, id: i, content: .inf}\n", "application/yaml");
+  REQUIRE(infinite);
+  CHECK(infinite->status == 400);
+  CHECK(json::parse(infinite->body)["error"]["details"]["field"] == "/resources/0/content");
 }

@@ -1,19 +1,29 @@
 // The versioned resource store on its own: kinds and validation, revisions,
 // history, diff, rollback, optimistic concurrency, tenants, soft delete, audit,
-// stages and approval, references, bundles and retention.
+// stages and approval, references, bundles (JSON, YAML, bootstrap) and retention
+// (also on its configured schedule).
 #include "kernel/resources/resource_store.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "kernel/audit/audit_log.hpp"
+#include "kernel/config/config.hpp"
 #include "kernel/http/message.hpp"
 #include "kernel/json/json_patch.hpp"
+#include "kernel/json/yaml_json.hpp"
+#include "kernel/metrics/registry.hpp"
+#include "kernel/resources/bootstrap_bundles.hpp"
+#include "kernel/resources/retention_worker.hpp"
 #include "tests/support/postgres_db.hpp"
 
+using Catch::Matchers::Contains;
 using nlohmann::json;
 using plexus::auth::Caller;
 using plexus::auth::CallerKind;
@@ -524,6 +534,118 @@ TEST_CASE("a bad bundle is refused whole naming the place", "[resources]") {
   CHECK(error_of([&] { f.store.import_bundle(f.alice, {{"format", "x"}}); }).details()["field"] == "/format");
 }
 
+TEST_CASE("a bundle written as YAML imports as the same resources, tricky strings included", "[resources]") {
+  plexus::test::StoreBackend backend;
+  Fixture source(backend);
+  // Strings a careless YAML writer would turn into numbers, booleans or null, and text
+  // whose line breaks and indentation must survive.
+  const json tricky = note("007", {{"body", "SELECT id,\n       name\n  FROM servers\n\n -- done\n"},
+                                   {"tags",
+                                    {"true", "1e3", "null", "~", "yes", "0x1F", "- a", "a: b", " lead", "",
+                                     "no final newline\nhere", "caf\u00e9"}}});
+  source.store.create(source.alice, "note", "tricky", tricky, "");
+  source.store.create(source.alice, "note", "plain", note("Plain"), "");
+  source.store.promote(source.alice, "note", "plain", "staging", "");
+  const auto yaml = plexus::yaml_json::to_yaml(source.store.export_bundle(source.alice, {"note"}));
+  INFO(yaml);
+  CHECK_THAT(yaml, Contains("title: \"007\""));
+  CHECK_THAT(yaml, Contains("body: |"));
+
+  Fixture target(backend);
+  const auto imported = target.store.import_bundle(target.bob, plexus::yaml_json::parse(yaml));
+  REQUIRE(imported.size() == 2);
+  CHECK(target.store.get(target.bob, "note", "tricky").content == tricky);
+  CHECK(target.store.get(target.bob, "note", "plain").stages.staging == 1);
+  CHECK(plexus::yaml_json::to_yaml(target.store.export_bundle(target.bob, {"note"})) == yaml);
+}
+
+// ---- bootstrap bundles ---------------------------------------------------------------------
+
+namespace {
+
+std::vector<std::string> outcomes(const plexus::resources::BootstrapResult& result) {
+  std::vector<std::string> out;
+  for (const auto& item : result.items) out.push_back(item.kind + "/" + item.id + " " + item.outcome);
+  return out;
+}
+
+std::string bootstrap_error(ResourceStore& store, const std::filesystem::path& path) {
+  try {
+    plexus::resources::import_bootstrap_bundles(store, path);
+  } catch (const std::runtime_error& error) {
+    return error.what();
+  }
+  FAIL("expected the bootstrap of " << path << " to fail");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("bootstrap bundles create what is missing and never touch what exists", "[resources]") {
+  using plexus::resources::import_bootstrap_bundles;
+  plexus::test::StoreBackend backend;
+  Fixture f(backend);
+  plexus::test::TempDir bundles;
+  bundles.write("10-notes.yaml", R"(format: plexus-bundle/1
+resources:
+  - kind: note
+    id: welcome
+    content: {title: Hello}
+    stages: [staging]
+  - kind: note
+    id: gone
+    content: {title: Gone}
+  - kind: widget
+    id: w1
+    content: {size: 3}
+)");
+  bundles.write(
+      "20-more.json",
+      R"({"format": "plexus-bundle/1", "resources": [{"kind": "note", "id": "other", "content": {"title": "Other"}}]})");
+  bundles.write("README.md", "not a bundle: ignored");
+
+  CHECK(import_bootstrap_bundles(f.store, "").empty());
+  const auto first = import_bootstrap_bundles(f.store, bundles.path());
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].file.filename() == "10-notes.yaml");
+  CHECK(outcomes(first[0]) ==
+        std::vector<std::string>{"note/welcome created", "note/gone created", "widget/w1 unknown_kind"});
+  CHECK(outcomes(first[1]) == std::vector<std::string>{"note/other created"});
+  const auto welcome = f.store.get(f.alice, "note", "welcome");
+  CHECK(welcome.content == note("Hello"));
+  CHECK(welcome.stages.staging == 1);
+  CHECK(welcome.created_by == "system:bootstrap");
+  const auto audited = f.audit_of("note/welcome");
+  REQUIRE_FALSE(audited.empty());
+  CHECK(audited.front().action == "resource.create");
+  CHECK(audited.front().actor == "system:bootstrap");
+  CHECK(audited.front().tenant == "default");
+  CHECK(audited.front().details["reason"] == "bootstrap bundle 10-notes.yaml");
+
+  // What an operator changed or deleted since stays so, start after start.
+  f.store.update(f.alice, "note", "welcome", 1, note("Changed"), "");
+  f.store.remove(f.alice, "note", "gone", std::nullopt, "");
+  const auto again = import_bootstrap_bundles(f.store, bundles.path());
+  CHECK(outcomes(again[0]) ==
+        std::vector<std::string>{"note/welcome skipped", "note/gone skipped", "widget/w1 unknown_kind"});
+  CHECK(outcomes(again[1]) == std::vector<std::string>{"note/other skipped"});
+  CHECK(f.store.get(f.alice, "note", "welcome").content == note("Changed"));
+  CHECK(f.store.get(f.alice, "note", "gone", true).deleted);
+  CHECK(f.audit_of("note/welcome").size() == audited.size() + 1);  // the operator's update only
+
+  // A single file works as well; a file that is not a valid bundle stops the start, named.
+  CHECK(import_bootstrap_bundles(f.store, bundles.path() / "20-more.json").size() == 1);
+  bundles.write("30-broken.yaml", "format: plexus-bundle/1\nresources: [\n");
+  CHECK_THAT(bootstrap_error(f.store, bundles.path()), Contains("30-broken.yaml") && Contains("line 3"));
+  bundles.write("30-broken.yaml",
+                "format: plexus-bundle/1\nresources:\n  - {kind: note, id: x, content: {}}\n");
+  CHECK_THAT(bootstrap_error(f.store, bundles.path()),
+             Contains("30-broken.yaml: /resources/0/content: the content is not a valid note"));
+  CHECK_THAT(bootstrap_error(f.store, bundles.path() / "missing"),
+             Contains("missing: no such file or directory"));
+  CHECK_THROWS(f.store.get(f.alice, "note", "x"));
+}
+
 // ---- retention -----------------------------------------------------------------------------
 
 TEST_CASE("prune keeps the last revisions and pinned and young ones and the current one", "[resources]") {
@@ -557,4 +679,45 @@ TEST_CASE("prune keeps the last revisions and pinned and young ones and the curr
     kept.push_back(revision.number);
   CHECK(kept == std::vector<std::int64_t>{10, 4, 2});
   CHECK(f.audit_of("resources").back().action == "resource.prune");
+}
+
+TEST_CASE("plexusd's retention schedule prunes by config and counts what it removed", "[resources]") {
+  using namespace std::chrono_literals;
+  plexus::test::StoreBackend backend;
+  Fixture f(backend);
+  f.store.create(f.alice, "note", "n", note("v1"), "");
+  for (int i = 2; i <= 5; ++i) f.store.update(f.alice, "note", "n", i - 1, note("v" + std::to_string(i)), "");
+
+  auto config = plexus::config::Config::defaults(plexus::config::kernel_schema());
+  const auto defaults = plexus::resources::retention_schedule_of(config);
+  CHECK(defaults.policy.keep_last == 20);
+  CHECK(defaults.policy.keep_younger_than == std::chrono::hours(24 * 30));
+  CHECK(defaults.interval == std::chrono::hours(1));
+  config.set("resources.retention.keep_last", "2");
+  config.set("resources.retention.keep_younger_than", "0");
+  config.set("resources.retention.interval", "20ms");
+  CHECK_THROWS_AS(config.set("resources.retention.keep_last", "0"), plexus::config::ConfigError);
+  std::this_thread::sleep_for(5ms);  // every revision strictly older than "now - 0"
+
+  plexus::metrics::Registry metrics;
+  {
+    plexus::resources::RetentionWorker worker(f.store, plexus::resources::retention_schedule_of(config),
+                                              metrics, 0ms);
+    CHECK(worker.running());
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (metrics.render().find("plexus_resource_revisions_pruned_total 3") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    CHECK_THAT(metrics.render(), Contains("plexus_resource_revisions_pruned_total 3"));
+  }
+  std::vector<std::int64_t> kept;
+  for (const auto& revision : f.store.revisions(f.alice, "note", "n", 100).items)
+    kept.push_back(revision.number);
+  CHECK(kept == std::vector<std::int64_t>{5, 4});
+
+  config.set("resources.retention.interval", "0");
+  CHECK_FALSE(
+      plexus::resources::RetentionWorker(f.store, plexus::resources::retention_schedule_of(config), metrics)
+          .running());
 }
