@@ -17,10 +17,12 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include "kernel/datasources/driver.hpp"
 #include "kernel/http/router.hpp"
 #include "kernel/metrics/registry.hpp"
 #include "kernel/plugins/manifest.hpp"
 #include "kernel/plugins/metadata.hpp"
+#include "kernel/resources/kind.hpp"
 #include "plexus/abi.h"
 
 namespace plexus::plugins {
@@ -127,6 +129,8 @@ class Generation : public std::enable_shared_from_this<Generation> {
   std::vector<http::Route> routes;
   std::vector<Service> services;
   std::vector<Tool> tools;
+  std::vector<resources::Kind> kinds;
+  std::vector<datasources::Driver> drivers;
   std::vector<std::uint64_t> subscriptions;
   std::map<std::uint64_t, std::function<void()>> timers;  // id -> cancel
   std::map<plexus_event_stream*, std::unique_ptr<plexus_event_stream>> streams;

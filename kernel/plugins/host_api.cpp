@@ -8,14 +8,15 @@
 #include <soci/soci.h>
 
 #include "kernel/log/log.hpp"
+#include "kernel/plugins/host_api_support.hpp"
 #include "kernel/plugins/runtime.hpp"
 #include "kernel/store/json_sql.hpp"
 #include "kernel/store/migrations.hpp"
 
 namespace plexus::plugins {
 namespace {
-
 thread_local std::string last_error_text;
+}  // namespace
 
 std::string_view view(plexus_str s) { return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view(); }
 plexus_str str(std::string_view s) { return plexus_str{s.data(), s.size()}; }
@@ -27,12 +28,14 @@ plexus_status fail(plexus_status status, std::string message) {
 
 Generation* generation_of(plexus_host* host) { return host ? host->generation : nullptr; }
 
+void append_to(void* target, plexus_str data) { static_cast<std::string*>(target)->append(data.ptr, data.len); }
+
+namespace {
+
 std::shared_ptr<spdlog::logger> plugin_logger(const Generation& generation) {
   return log::get("plugin." + generation.name());
 }
 
-// The write callback the host itself uses to collect a plugin's output.
-void append_to(void* target, plexus_str data) { static_cast<std::string*>(target)->append(data.ptr, data.len); }
 
 // ---- basics --------------------------------------------------------------------
 
@@ -747,6 +750,13 @@ const plexus_host_api table = {
     &db_migrate,
     &db_query,
     &db_exec,
+    &resource_kind_register,
+    &resource_get,
+    &resource_list,
+    &driver_register,
+    &datasource_query,
+    &datasource_execute,
+    &datasource_schema,
 };
 
 }  // namespace

@@ -73,6 +73,8 @@ std::string unload_library(Generation& generation) {
     generation.routes.clear();
     generation.services.clear();
     generation.tools.clear();
+    generation.kinds.clear();
+    generation.drivers.clear();
   }
   generation.library.unload();
   std::string problem;
@@ -315,10 +317,7 @@ ActionResult PluginHost::load_locked(Record& record) {
   auto generation = start_generation(record, error);
   if (generation) {
     try {
-      // The swap: routes first (they may conflict), then services and tools.
-      router_.replace_owner(record.name, generation->routes);
-      services_.replace_owner(record.name, generation->services);
-      tools_.replace_owner(record.name, generation->tools);
+      publish(record.name, generation.get());
     } catch (const std::exception& e) {
       revoke_activity(*generation, bus_);
       generation->stop_accepting();
@@ -326,11 +325,7 @@ ActionResult PluginHost::load_locked(Record& record) {
       unload_library(*generation);
       generation.reset();
       error = e.what();
-      if (record.current) {
-        router_.replace_owner(record.name, record.current->routes);
-        services_.replace_owner(record.name, record.current->services);
-        tools_.replace_owner(record.name, record.current->tools);
-      }
+      if (record.current) publish(record.name, record.current.get());
     }
   }
   if (!generation) {
@@ -388,10 +383,23 @@ void PluginHost::retire(std::shared_ptr<Generation> generation, Record& record) 
   });
 }
 
+void PluginHost::publish(const std::string& owner, const Generation* generation) {
+  // Routes first (they may conflict), then the registries; each swaps in one step.
+  router_.replace_owner(owner, generation ? generation->routes : std::vector<http::Route>{});
+  services_.replace_owner(owner, generation ? generation->services : std::vector<Service>{});
+  tools_.replace_owner(owner, generation ? generation->tools : std::vector<Tool>{});
+  if (options_.resources) {
+    options_.resources->kinds().replace_owner(owner, generation ? generation->kinds : std::vector<resources::Kind>{});
+  }
+  if (options_.datasources) {
+    // Closes the idle connections of a replaced driver while its library is loaded.
+    options_.datasources->drivers().replace_owner(
+        owner, generation ? generation->drivers : std::vector<datasources::Driver>{});
+  }
+}
+
 void PluginHost::unload_locked(Record& record) {
-  router_.remove_owner(record.name);
-  services_.remove_owner(record.name);
-  tools_.remove_owner(record.name);
+  publish(record.name, nullptr);
   auto old = std::exchange(record.current, nullptr);
   if (old) retire(old, record);
   logger()->info("plugin {} unloaded", record.name);

@@ -23,6 +23,8 @@
 #include "kernel/metrics/registry.hpp"
 #include "kernel/plugins/generation.hpp"
 #include "kernel/plugins/named_registry.hpp"
+#include "kernel/datasources/datasources.hpp"
+#include "kernel/resources/resource_store.hpp"
 #include "kernel/store/database.hpp"
 
 namespace plexus::plugins {
@@ -42,6 +44,11 @@ struct PluginHostOptions {
   // The kernel database behind db_migrate/db_query/db_exec; none: they answer
   // PLEXUS_ERR_UNAVAILABLE.
   store::Database* database = nullptr;
+  // Where plugins' resource kinds go and resource_get/resource_list read; none: those
+  // calls answer PLEXUS_ERR_UNAVAILABLE.
+  resources::ResourceStore* resources = nullptr;
+  // Where plugins' drivers go and datasource_* calls run; none: PLEXUS_ERR_UNAVAILABLE.
+  datasources::Datasources* datasources = nullptr;
 };
 
 // The outcome of an admin action, for REST and logs.
@@ -109,6 +116,8 @@ class PluginHost {
   std::shared_ptr<Generation> start_generation(Record& record, std::string& error);
   void retire(std::shared_ptr<Generation> generation, Record& record);
   void converge_locked();
+  // Makes what `generation` registered (nothing, when null) the live set of `owner`.
+  void publish(const std::string& owner, const Generation* generation);
   void watch_loop();
 
   PluginHostOptions options_;

@@ -59,6 +59,55 @@ void add_database_routes(plexus::sdk::Host& h, const std::string& prefix) {
           });
 }
 
+// A resource kind of its own with every hook (ABI 1.3), a route reading it back for
+// the caller's tenant, and a route querying a datasource the caller may execute.
+void add_resource_routes(plexus::sdk::Host& h, const std::string& prefix) {
+  const std::string kind = PROBE_NAME "-note";
+  h.resource_kind({kind,
+                   R"({"type":"object","required":["title"],"properties":{"title":{"type":"string"}}})",
+                   "",
+                   true,
+                   [](std::string_view content) {
+                     return std::string(content.find("forbidden") == std::string_view::npos
+                                            ? "[]"
+                                            : R"([{"pointer":"/title","message":"must not say forbidden"}])");
+                   },
+                   [](std::string_view content) {
+                     const auto uses = config_value(std::string(content), "datasource");
+                     return uses.empty() ? std::string("[]")
+                                         : R"([{"kind":"datasource","id":)" + json_quote(uses) + "}]";
+                   },
+                   [](std::string_view check) {
+                     return std::string(check.find("\"block\":true") == std::string_view::npos
+                                            ? "[]"
+                                            : R"(["the probe's test failed"])");
+                   }});
+  h.route("GET", prefix + "/notes/{id}", plexus::sdk::kAuthenticated,
+          [&h, kind](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              res.json(200, h.resource_get(req.caller().tenant(), kind, req.param("id"), req.query("stage")));
+            } catch (const plexus::sdk::Error& e) {
+              res.json(e.status() == PLEXUS_ERR_NOT_FOUND ? 404 : 500, "{\"message\":" + json_quote(e.what()) + "}");
+            }
+          });
+  h.route("GET", prefix + "/notes", plexus::sdk::kAuthenticated,
+          [&h, kind](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            res.json(200, h.resource_list(req.caller().tenant(), kind, req.query("stage")));
+          });
+  h.route("POST", prefix + "/datasources/{name}/query", plexus::sdk::kAuthenticated,
+          [&h](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            if (!h.allowed(req.caller(), "datasource.execute", req.param("name"))) {
+              res.json(403, R"({"message":"not allowed"})");
+              return;
+            }
+            try {
+              res.json(200, h.datasource_query(req.caller().tenant(), req.param("name"), req.body()));
+            } catch (const plexus::sdk::Error& e) {
+              res.json(400, "{\"status\":" + std::to_string(e.status()) + ",\"message\":" + json_quote(e.what()) + "}");
+            }
+          });
+}
+
 class Probe : public plexus::sdk::Plugin {
  public:
   void start() override {
@@ -89,6 +138,7 @@ class Probe : public plexus::sdk::Plugin {
       h.route("GET", "/api/v1/somebody-else/x", plexus::sdk::kPublic, [](const plexus::sdk::Request&, plexus::sdk::Response&) {});
     }
     if (config_value(config, "database") == "yes") add_database_routes(h, prefix);
+    if (config_value(config, "resources") == "yes") add_resource_routes(h, prefix);
     const auto timer_file = config_value(config, "timer_file");
     if (!timer_file.empty()) {
       h.timer(20, true, [timer_file] { std::ofstream(timer_file, std::ios::app) << "tick\n"; });
@@ -100,4 +150,5 @@ class Probe : public plexus::sdk::Plugin {
 
 PLEXUS_PLUGIN(Probe, PROBE_NAME, PROBE_VERSION,
               R"({"type":"object","properties":{"release_file":{"type":"string"},"timer_file":{"type":"string"},
-                  "bad_route":{"type":"string"},"database":{"type":"string"}},"additionalProperties":false})")
+                  "bad_route":{"type":"string"},"database":{"type":"string"},"resources":{"type":"string"}},
+                  "additionalProperties":false})")

@@ -305,6 +305,51 @@ static plexus_status h_db_exec(plexus_host* host, plexus_str sql, plexus_str par
   return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no database");
 }
 
+static plexus_status h_resource_kind_register(plexus_host* host, const plexus_resource_kind* kind) {
+  (void)kind;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host keeps no resources");
+}
+static plexus_status h_resource_get(plexus_host* host, plexus_str tenant, plexus_str kind, plexus_str id,
+                                    plexus_str stage, plexus_write_fn write, void* write_data) {
+  (void)tenant;
+  (void)kind;
+  (void)id;
+  (void)stage;
+  (void)write;
+  (void)write_data;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host keeps no resources");
+}
+static plexus_status h_resource_list(plexus_host* host, plexus_str tenant, plexus_str kind, plexus_str stage,
+                                     plexus_write_fn write, void* write_data) {
+  (void)tenant;
+  (void)kind;
+  (void)stage;
+  (void)write;
+  (void)write_data;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host keeps no resources");
+}
+static plexus_status h_driver_register(plexus_host* host, const plexus_driver* driver) {
+  (void)driver;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no datasources");
+}
+static plexus_status h_datasource_run(plexus_host* host, plexus_str tenant, plexus_str name,
+                                      const plexus_driver_query* query, plexus_write_fn write, void* write_data) {
+  (void)tenant;
+  (void)name;
+  (void)query;
+  (void)write;
+  (void)write_data;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no datasources");
+}
+static plexus_status h_datasource_schema(plexus_host* host, plexus_str tenant, plexus_str name,
+                                         plexus_write_fn write, void* write_data) {
+  (void)tenant;
+  (void)name;
+  (void)write;
+  (void)write_data;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no datasources");
+}
+
 static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          PLEXUS_ABI_MAJOR,
                                          PLEXUS_ABI_MINOR,
@@ -337,7 +382,14 @@ static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          h_audit,
                                          h_db_migrate,
                                          h_db_query,
-                                         h_db_exec};
+                                         h_db_exec,
+                                         h_resource_kind_register,
+                                         h_resource_get,
+                                         h_resource_list,
+                                         h_driver_register,
+                                         h_datasource_run,
+                                         h_datasource_run,
+                                         h_datasource_schema};
 
 /* ---- helpers ------------------------------------------------------------------ */
 

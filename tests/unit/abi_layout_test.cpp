@@ -92,6 +92,39 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_host_api, db_migrate);
   MEMBER(plexus_host_api, db_query);
   MEMBER(plexus_host_api, db_exec);
+  MEMBER(plexus_host_api, resource_kind_register);
+  MEMBER(plexus_host_api, resource_get);
+  MEMBER(plexus_host_api, resource_list);
+  MEMBER(plexus_host_api, driver_register);
+  MEMBER(plexus_host_api, datasource_query);
+  MEMBER(plexus_host_api, datasource_execute);
+  MEMBER(plexus_host_api, datasource_schema);
+  MEMBER(plexus_resource_kind, struct_size);
+  MEMBER(plexus_resource_kind, name);
+  MEMBER(plexus_resource_kind, json_schema);
+  MEMBER(plexus_resource_kind, permission_prefix);
+  MEMBER(plexus_resource_kind, flags);
+  MEMBER(plexus_resource_kind, validate);
+  MEMBER(plexus_resource_kind, references);
+  MEMBER(plexus_resource_kind, pre_promotion);
+  MEMBER(plexus_resource_kind, user_data);
+  MEMBER(plexus_driver_query, struct_size);
+  MEMBER(plexus_driver_query, sql);
+  MEMBER(plexus_driver_query, params_json);
+  MEMBER(plexus_driver_query, max_rows);
+  MEMBER(plexus_driver_query, timeout_ms);
+  MEMBER(plexus_driver, struct_size);
+  MEMBER(plexus_driver, name);
+  MEMBER(plexus_driver, options_schema);
+  MEMBER(plexus_driver, secret_fields);
+  MEMBER(plexus_driver, secret_field_count);
+  MEMBER(plexus_driver, user_data);
+  MEMBER(plexus_driver, open);
+  MEMBER(plexus_driver, close);
+  MEMBER(plexus_driver, query);
+  MEMBER(plexus_driver, execute);
+  MEMBER(plexus_driver, schema);
+  MEMBER(plexus_driver, ping);
   MEMBER(plexus_plugin_descriptor, struct_size);
   MEMBER(plexus_plugin_descriptor, abi_major);
   MEMBER(plexus_plugin_descriptor, abi_minor);
@@ -125,5 +158,5 @@ TEST_CASE("every recorded ABI member keeps its offset and size", "[abi]") {
 
 TEST_CASE("the ABI version in the header matches the recorded one", "[abi]") {
   REQUIRE(PLEXUS_ABI_MAJOR == 1);
-  REQUIRE(PLEXUS_ABI_MINOR == 2);
+  REQUIRE(PLEXUS_ABI_MINOR == 3);
 }

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 2
+#define PLEXUS_ABI_MINOR 3
 
 /* The one exported symbol of a plugin library. */
 #define PLEXUS_PLUGIN_ENTRY_SYMBOL "plexus_plugin_v1"
@@ -165,6 +165,74 @@ typedef void (*plexus_event_fn)(void* user_data, plexus_str topic, plexus_str pa
 #define PLEXUS_METRIC_GAUGE 1
 #define PLEXUS_METRIC_HISTOGRAM 2
 
+/* ---- resource kinds and data-source drivers (ABI 1.3) ------------------------- */
+
+/* A content callback: reads `input_json`, writes its JSON answer through `write`.
+ * Runs on request threads, concurrently; a non-OK return fails the request. */
+typedef plexus_status (*plexus_content_fn)(void* user_data, plexus_str input_json, plexus_write_fn write,
+                                           void* write_data);
+
+/* Promotion to production waits for a second person holding "<prefix>.approve". */
+#define PLEXUS_KIND_REQUIRES_APPROVAL 1u
+
+/* A kind of versioned resource a plugin owns (docs/resources.md). Every callback
+ * may be NULL. */
+typedef struct plexus_resource_kind {
+  size_t struct_size;
+  plexus_str name;              /* [a-z][a-z0-9-]{0,63}; also the URL segment */
+  plexus_str json_schema;       /* JSON Schema of the content; empty accepts any JSON */
+  plexus_str permission_prefix; /* "<prefix>.read|write|approve"; empty: the name */
+  uint32_t flags;               /* PLEXUS_KIND_* */
+  /* content -> [{"pointer": "/sql", "message": "..."}]: checks a schema cannot express */
+  plexus_content_fn validate;
+  /* content -> [{"kind": "datasource", "id": "ops"}]: what deleting would break */
+  plexus_content_fn references;
+  /* {"tenant","kind","id","stage","revision","content"} -> ["problem", ...]; any blocks it */
+  plexus_content_fn pre_promotion;
+  void* user_data;
+} plexus_resource_kind;
+
+/* One statement for a driver. Values are bound, never spliced. */
+typedef struct plexus_driver_query {
+  size_t struct_size;
+  plexus_str sql;         /* ":name" placeholders */
+  plexus_str params_json; /* {"name": value, ...} */
+  uint64_t max_rows;      /* rows beyond it are dropped and "truncated" set */
+  uint64_t timeout_ms;    /* the statement is cancelled after it: PLEXUS_ERR_TIMEOUT */
+} plexus_driver_query;
+
+/* A data-source driver ("sqlite", "postgres", ...). The host pools connections: one
+ * connection serves one call at a time, different connections run concurrently.
+ * Every function writes its JSON answer through `write` on PLEXUS_OK and a message
+ * (naming what failed, never a secret) on failure, returning
+ * PLEXUS_ERR_INVALID (bad SQL or parameters), PLEXUS_ERR_DENIED (a write on a
+ * read-only connection), PLEXUS_ERR_TIMEOUT or PLEXUS_ERR_UNAVAILABLE (cannot reach
+ * the database). */
+typedef struct plexus_driver {
+  size_t struct_size;
+  plexus_str name;
+  plexus_str options_schema;       /* JSON Schema of the datasource's options */
+  const plexus_str* secret_fields; /* option names sealed at rest and never shown */
+  size_t secret_field_count;
+  void* user_data;
+  /* options_json: the datasource's content with secrets opened, always with a boolean
+   * "read_only" the driver enforces through the database itself. */
+  plexus_status (*open)(void* user_data, plexus_str options_json, void** out_connection, plexus_write_fn write,
+                        void* write_data);
+  void (*close)(void* user_data, void* connection);
+  /* -> {"columns":[{"name","type"}],"rows":[[...],...],"truncated":bool} */
+  plexus_status (*query)(void* user_data, void* connection, const plexus_driver_query* query, plexus_write_fn write,
+                         void* write_data);
+  /* -> {"changed": n} */
+  plexus_status (*execute)(void* user_data, void* connection, const plexus_driver_query* query,
+                           plexus_write_fn write, void* write_data);
+  /* -> {"tables":[{"name","type":"table"|"view","columns":[{"name","type","nullable","primary_key"}],
+   *      "foreign_keys":[{"columns":[...],"table":"...","references":[...]}]}]} */
+  plexus_status (*schema)(void* user_data, void* connection, plexus_write_fn write, void* write_data);
+  /* -> {"ok": true, ...driver details such as the server version} */
+  plexus_status (*ping)(void* user_data, void* connection, plexus_write_fn write, void* write_data);
+} plexus_driver;
+
 /* ---- the host services table ------------------------------------------------- */
 
 typedef struct plexus_host_api {
@@ -257,6 +325,35 @@ typedef struct plexus_host_api {
   /* Runs a statement that returns no rows; out_changed (may be NULL) receives how
    * many rows it changed. */
   plexus_status (*db_exec)(plexus_host* host, plexus_str sql, plexus_str params_json, int64_t* out_changed);
+
+  /* ---- ABI 1.3: resource kinds, datasources, drivers ---- */
+
+  /* Registers a resource kind served under /api/v1/resources/<name>; it goes away
+   * with the plugin (its resources stay in the store). */
+  plexus_status (*resource_kind_register)(plexus_host* host, const plexus_resource_kind* kind);
+  /* A resource of `tenant`: its current revision (stage "") or the revision a stage
+   * ("staging", "production") points at, as {"kind","id","revision","content",...}.
+   * PLEXUS_ERR_NOT_FOUND when there is none. Only kinds the plugin registered. */
+  plexus_status (*resource_get)(plexus_host* host, plexus_str tenant, plexus_str kind, plexus_str id,
+                                plexus_str stage, plexus_write_fn write, void* write_data);
+  /* Every live resource of `kind` in `tenant` that `stage` points at (stage "": the
+   * current revision), as [{"id","revision","content"}, ...]. */
+  plexus_status (*resource_list)(plexus_host* host, plexus_str tenant, plexus_str kind, plexus_str stage,
+                                 plexus_write_fn write, void* write_data);
+
+  /* Makes a data-source driver available to every datasource naming it. */
+  plexus_status (*driver_register)(plexus_host* host, const plexus_driver* driver);
+  /* Runs a query on `tenant`'s datasource `name` (the kernel's "datasource" resources),
+   * answering as plexus_driver.query does. max_rows/timeout_ms 0: the datasource's
+   * limits. Failures name the datasource (last_error), never a secret. */
+  plexus_status (*datasource_query)(plexus_host* host, plexus_str tenant, plexus_str name,
+                                    const plexus_driver_query* query, plexus_write_fn write, void* write_data);
+  /* As datasource_query for statements without rows: {"changed": n}. */
+  plexus_status (*datasource_execute)(plexus_host* host, plexus_str tenant, plexus_str name,
+                                      const plexus_driver_query* query, plexus_write_fn write, void* write_data);
+  /* Tables, columns, types and keys, as plexus_driver.schema answers. */
+  plexus_status (*datasource_schema)(plexus_host* host, plexus_str tenant, plexus_str name, plexus_write_fn write,
+                                     void* write_data);
 
   /* New members are appended here, with a minor version bump. */
 } plexus_host_api;

@@ -28,7 +28,7 @@
 
 #include "plexus/abi.h"
 
-#define PLEXUS_SDK_VERSION "0.3.0"
+#define PLEXUS_SDK_VERSION "0.4.0"
 
 namespace plexus::sdk {
 
@@ -268,6 +268,80 @@ class Host {
     return changed;
   }
 
+  // A kind of versioned resource this plugin owns (ABI 1.3), served under
+  // /api/v1/resources/<name>. Each callback takes JSON text and answers JSON text
+  // (see plexus_resource_kind); leave one empty when the kind needs none.
+  struct Kind {
+    std::string name;
+    std::string json_schema;        // empty: any JSON
+    std::string permission_prefix;  // empty: the name
+    bool requires_approval = false;
+    JsonFunction validate;       // content -> [{"pointer","message"}]
+    JsonFunction references;     // content -> [{"kind","id"}]
+    JsonFunction pre_promotion;  // {"tenant","kind","id","stage","revision","content"} -> ["problem"]
+  };
+  void resource_kind(Kind kind) {
+    require(PLEXUS_HAS_MEMBER(api_, plexus_host_api, resource_kind_register), "resource kinds");
+    auto hook = [this](JsonFunction fn) -> void* {
+      return fn ? static_cast<void*>(&add_slot(functions_, std::move(fn))) : nullptr;
+    };
+    // One user_data serves three callbacks, so each gets its own slot behind a trampoline.
+    auto& slots = add_slot(kind_slots_, KindSlots{hook(std::move(kind.validate)), hook(std::move(kind.references)),
+                                                  hook(std::move(kind.pre_promotion))});
+    plexus_resource_kind raw{sizeof(plexus_resource_kind),
+                             str(kind.name),
+                             str(kind.json_schema),
+                             str(kind.permission_prefix),
+                             kind.requires_approval ? PLEXUS_KIND_REQUIRES_APPROVAL : 0u,
+                             slots.validate ? &Host::call_kind_validate : nullptr,
+                             slots.references ? &Host::call_kind_references : nullptr,
+                             slots.pre_promotion ? &Host::call_kind_pre_promotion : nullptr,
+                             &slots};
+    check(api_->resource_kind_register(host_, &raw));
+  }
+  // A resource of one of this plugin's kinds, as JSON text; stage "" is the current
+  // revision. Throws Error with PLEXUS_ERR_NOT_FOUND when there is none.
+  std::string resource_get(std::string_view tenant, std::string_view kind, std::string_view id,
+                           std::string_view stage = {}) const {
+    require(PLEXUS_HAS_MEMBER(api_, plexus_host_api, resource_get), "resource reads");
+    std::string out;
+    check(api_->resource_get(host_, str(tenant), str(kind), str(id), str(stage), &detail::append_to_string, &out));
+    return out;
+  }
+  // [{"id","revision","content"}] of every live resource `stage` points at.
+  std::string resource_list(std::string_view tenant, std::string_view kind, std::string_view stage = {}) const {
+    require(PLEXUS_HAS_MEMBER(api_, plexus_host_api, resource_list), "resource reads");
+    std::string out;
+    check(api_->resource_list(host_, str(tenant), str(kind), str(stage), &detail::append_to_string, &out));
+    return out;
+  }
+
+  // Datasources (ABI 1.3): a tenant's named data sources, read through their driver.
+  // ":name" placeholders bound from `params_json`; 0 limits mean the datasource's own.
+  std::string datasource_query(std::string_view tenant, std::string_view name, std::string_view sql,
+                               std::string_view params_json = {}, std::uint64_t max_rows = 0,
+                               std::uint64_t timeout_ms = 0) const {
+    require(PLEXUS_HAS_MEMBER(api_, plexus_host_api, datasource_query), "datasources");
+    std::string out;
+    const auto query = driver_query(sql, params_json, max_rows, timeout_ms);
+    check(api_->datasource_query(host_, str(tenant), str(name), &query, &detail::append_to_string, &out));
+    return out;
+  }
+  std::string datasource_execute(std::string_view tenant, std::string_view name, std::string_view sql,
+                                 std::string_view params_json = {}, std::uint64_t timeout_ms = 0) const {
+    require(PLEXUS_HAS_MEMBER(api_, plexus_host_api, datasource_execute), "datasources");
+    std::string out;
+    const auto query = driver_query(sql, params_json, 0, timeout_ms);
+    check(api_->datasource_execute(host_, str(tenant), str(name), &query, &detail::append_to_string, &out));
+    return out;
+  }
+  std::string datasource_schema(std::string_view tenant, std::string_view name) const {
+    require(PLEXUS_HAS_MEMBER(api_, plexus_host_api, datasource_schema), "datasources");
+    std::string out;
+    check(api_->datasource_schema(host_, str(tenant), str(name), &detail::append_to_string, &out));
+    return out;
+  }
+
   Metric counter(std::string_view name, std::string_view help, const std::vector<std::string_view>& labels = {}) {
     return metric(PLEXUS_METRIC_COUNTER, name, help, labels);
   }
@@ -334,6 +408,27 @@ class Host {
     std::string out;
     check(reader(host_, &detail::append_to_string, &out));
     return out;
+  }
+  void require(bool present, const char* what) const {
+    if (!present) throw Error(PLEXUS_ERR_UNAVAILABLE, std::string("the host has no ") + what + " (ABI < 1.3)");
+  }
+  static plexus_driver_query driver_query(std::string_view sql, std::string_view params_json, std::uint64_t max_rows,
+                                          std::uint64_t timeout_ms) {
+    return plexus_driver_query{sizeof(plexus_driver_query), str(sql), str(params_json), max_rows, timeout_ms};
+  }
+  struct KindSlots {
+    void* validate;
+    void* references;
+    void* pre_promotion;
+  };
+  static plexus_status call_kind_validate(void* user_data, plexus_str input, plexus_write_fn write, void* data) {
+    return call_function(static_cast<KindSlots*>(user_data)->validate, input, write, data);
+  }
+  static plexus_status call_kind_references(void* user_data, plexus_str input, plexus_write_fn write, void* data) {
+    return call_function(static_cast<KindSlots*>(user_data)->references, input, write, data);
+  }
+  static plexus_status call_kind_pre_promotion(void* user_data, plexus_str input, plexus_write_fn write, void* data) {
+    return call_function(static_cast<KindSlots*>(user_data)->pre_promotion, input, write, data);
   }
   void require_db() const {
     if (!PLEXUS_HAS_MEMBER(api_, plexus_host_api, db_exec) || !api_->db_exec) {
@@ -411,6 +506,7 @@ class Host {
   std::list<RouteSlot> routes_;
   std::list<std::function<void()>> timers_;
   std::list<JsonFunction> functions_;
+  std::list<KindSlots> kind_slots_;
   std::list<std::function<void(std::string_view, std::string_view)>> subscribers_;
 };
 

@@ -1,0 +1,35 @@
+// What the host table's source files share: string views over plexus_str, the
+// per-thread last error, and the ABI 1.3 members defined in host_api_data.cpp.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "kernel/plugins/generation.hpp"
+#include "plexus/abi.h"
+
+namespace plexus::plugins {
+
+std::string_view view(plexus_str s);
+plexus_str str(std::string_view s);
+// Sets the calling thread's last_error and returns `status`.
+plexus_status fail(plexus_status status, std::string message);
+Generation* generation_of(plexus_host* host);
+// The write callback the host uses to collect a plugin's output into a std::string.
+void append_to(void* target, plexus_str data);
+
+// ---- ABI 1.3 ----
+plexus_status resource_kind_register(plexus_host* host, const plexus_resource_kind* kind);
+plexus_status resource_get(plexus_host* host, plexus_str tenant, plexus_str kind, plexus_str id, plexus_str stage,
+                           plexus_write_fn write, void* write_data);
+plexus_status resource_list(plexus_host* host, plexus_str tenant, plexus_str kind, plexus_str stage,
+                            plexus_write_fn write, void* write_data);
+plexus_status driver_register(plexus_host* host, const plexus_driver* driver);
+plexus_status datasource_query(plexus_host* host, plexus_str tenant, plexus_str name, const plexus_driver_query* query,
+                               plexus_write_fn write, void* write_data);
+plexus_status datasource_execute(plexus_host* host, plexus_str tenant, plexus_str name,
+                                 const plexus_driver_query* query, plexus_write_fn write, void* write_data);
+plexus_status datasource_schema(plexus_host* host, plexus_str tenant, plexus_str name, plexus_write_fn write,
+                                void* write_data);
+
+}  // namespace plexus::plugins
