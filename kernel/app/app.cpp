@@ -9,8 +9,12 @@
 #include "kernel/app/openapi.hpp"
 #include "kernel/audit/audit_routes.hpp"
 #include "kernel/audit/retention_worker.hpp"
+#include "kernel/datasources/datasource_routes.hpp"
 #include "kernel/log/log.hpp"
+#include "kernel/resources/bootstrap_bundles.hpp"
 #include "kernel/resources/resource_routes.hpp"
+#include "kernel/resources/retention_worker.hpp"
+#include "kernel/secrets/secret_file.hpp"
 
 namespace plexus {
 namespace {
@@ -104,6 +108,24 @@ plugins::PluginHostOptions plugin_options_of(const config::Config& config) {
   return options;
 }
 
+namespace {
+
+std::string store_key_of(const config::Config& config) {
+  const auto& configured = config.get_string("store.secret_key");
+  if (!configured.empty()) return configured;
+  return secrets::read_or_create_secret(data_dir_of(config) / "secrets" / "store-key", "store key");
+}
+
+datasources::Limits datasource_limits_of(const config::Config& config) {
+  datasources::Limits limits;
+  limits.max_rows = static_cast<std::uint64_t>(config.get_int("datasources.max_rows"));
+  limits.timeout_ms = static_cast<std::uint64_t>(config.get_duration("datasources.timeout").count());
+  limits.idle_connections = static_cast<std::size_t>(config.get_int("datasources.idle_connections"));
+  return limits;
+}
+
+}  // namespace
+
 App::App(config::Config config, std::string admin_password) : config_(std::move(config)) {
   for (const auto& secret : config_.secret_values()) log::add_secret(secret);
   log::configure(log_options_of(config_));
@@ -134,9 +156,16 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
 
   resources_ = std::make_unique<resources::ResourceStore>(*database_, *audit_, resource_kinds_);
   resources::register_resource_routes(router_, *resources_);
+  resource_retention_ = std::make_unique<resources::RetentionWorker>(
+      *resources_, resources::retention_schedule_of(config_), metrics_);
+  datasources_ = std::make_unique<datasources::Datasources>(*resources_, secrets::SecretBox(store_key_of(config_)),
+                                                            datasource_limits_of(config_), metrics_);
+  datasources::register_datasource_routes(router_, *datasources_, *resources_, *audit_);
 
   auto plugin_options = plugin_options_of(config_);
   plugin_options.database = database_.get();
+  plugin_options.resources = resources_.get();
+  plugin_options.datasources = datasources_.get();
   plugin_options.audit = [this](const auth::Caller* caller, const std::string& plugin, const nlohmann::json& event) {
     audit::AuditEvent row = caller ? audit::event_of(*caller, event.value("action", ""), event.value("target", ""))
                                    : audit::AuditEvent{};
@@ -164,12 +193,15 @@ App::~App() {
   // The server and plugins go first: nothing may call into identity or audit after.
   server_.reset();
   plugins_.reset();
+  datasources_.reset();
+  resource_retention_.reset();
   resources_.reset();
   retention_.reset();
 }
 
 void App::start() {
   plugins_->start();
+  resources::import_bootstrap_bundles(*resources_, config_.get_string("resources.bootstrap"));
   server_->start();
 }
 

@@ -12,6 +12,7 @@
 
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/config/config.hpp"
+#include "kernel/datasources/datasources.hpp"
 #include "kernel/events/bus.hpp"
 #include "kernel/http/router.hpp"
 #include "kernel/http/server.hpp"
@@ -23,6 +24,9 @@
 #include "kernel/store/database.hpp"
 
 namespace plexus::audit {
+class RetentionWorker;
+}
+namespace plexus::resources {
 class RetentionWorker;
 }
 
@@ -45,7 +49,8 @@ class App {
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
-  // Starts the enabled plugins, then the listeners.
+  // Starts the enabled plugins, imports the bootstrap bundles (resources.bootstrap;
+  // after the plugins, whose kinds they use), then starts the listeners.
   void start();
   // Graceful: stops accepting, finishes in-flight requests up to http.shutdown_timeout,
   // then unloads the plugins.
@@ -62,6 +67,7 @@ class App {
   identity::Identity& identity() { return *identity_; }
   resources::ResourceKinds& resource_kinds() { return resource_kinds_; }
   resources::ResourceStore& resources() { return *resources_; }
+  datasources::Datasources& datasources() { return *datasources_; }
   // The admin password generated on first start, to be shown once; nullopt otherwise.
   const std::optional<std::string>& generated_admin_password() const { return generated_admin_password_; }
   void add_readiness_check(ReadinessCheck check);
@@ -78,6 +84,8 @@ class App {
   std::unique_ptr<audit::RetentionWorker> retention_;
   resources::ResourceKinds resource_kinds_;
   std::unique_ptr<resources::ResourceStore> resources_;
+  std::unique_ptr<resources::RetentionWorker> resource_retention_;
+  std::unique_ptr<datasources::Datasources> datasources_;
   events::Bus bus_;
   std::unique_ptr<plugins::PluginHost> plugins_;
   mutable std::mutex readiness_mutex_;  // plugins add checks while /readyz runs

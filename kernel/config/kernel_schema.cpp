@@ -87,6 +87,15 @@ Schema build_kernel_schema() {
       .add({.path = "store.secret_key", .type = Type::string, .default_value = "",
             .description = "Key that seals stored credentials (data-source passwords), at least 32 bytes; empty = generated once into <data_dir>/secrets/store-key", .secret = true});
 
+  schema
+      .add({.path = "datasources.max_rows", .type = Type::integer, .default_value = "10000",
+            .description = "Most rows a datasource query returns; a datasource's max_rows may lower it", .min = 1,
+            .max = 1000000})
+      .add({.path = "datasources.timeout", .type = Type::duration, .default_value = "30s",
+            .description = "Statement timeout for datasource calls unless the datasource sets timeout_ms"})
+      .add({.path = "datasources.idle_connections", .type = Type::integer, .default_value = "4",
+            .description = "Idle connections kept per datasource for reuse", .min = 0, .max = 64});
+
   schema.add({.path = "metrics.enabled", .type = Type::boolean, .default_value = "true",
               .description = "Serve Prometheus metrics at /metrics"});
 
@@ -148,6 +157,17 @@ Schema build_kernel_schema() {
             .description = "Age after which audit rows are exported, then deleted; 0 = keep forever"})
       .add({.path = "audit.export_dir", .type = Type::string, .default_value = "",
             .description = "Where rows are exported before deletion; empty = <data_dir>/audit-export"});
+
+  schema
+      .add({.path = "resources.retention.keep_last", .type = Type::integer, .default_value = "20",
+            .description = "Revisions kept per resource, counting back from the current one (besides staged, pending and young ones)",
+            .min = 1})
+      .add({.path = "resources.retention.keep_younger_than", .type = Type::duration, .default_value = "30d",
+            .description = "Revisions younger than this are kept, however many there are"})
+      .add({.path = "resources.retention.interval", .type = Type::duration, .default_value = "1h",
+            .description = "How often old revisions are pruned; 0 = never"})
+      .add({.path = "resources.bootstrap", .type = Type::string, .default_value = "",
+            .description = "Bundle file, or directory of *.yaml, *.yml and *.json bundles, imported into tenant default on start, creating only missing resources; empty = none"});
   return schema;
 }
 

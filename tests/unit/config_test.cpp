@@ -178,8 +178,12 @@ TEST_CASE("kernel schema: defaults load and hold the agreed values", "[config]")
   CHECK(config.get_duration("plugins.drain_timeout") == std::chrono::seconds(10));
   CHECK(config.get_int("plugins.breaker_failures") == 5);
   CHECK(config.get_duration("plugins.breaker_cooldown") == std::chrono::seconds(30));
+  CHECK(config.get_int("resources.retention.keep_last") == 20);
+  CHECK(config.get_duration("resources.retention.keep_younger_than") == std::chrono::hours(24 * 30));
+  CHECK(config.get_duration("resources.retention.interval") == std::chrono::hours(1));
+  CHECK(config.get_string("resources.bootstrap").empty());
 
-  CHECK(kernel_schema().keys().size() == 62);
+  CHECK(kernel_schema().keys().size() == 69);
   CHECK(kernel_schema().find("store.url")->secret);
   CHECK_FALSE(kernel_schema().find("http.tls.key")->secret);
   for (const KeyDef& def : kernel_schema().keys()) CHECK_FALSE(def.description.empty());
