@@ -8,6 +8,7 @@
 #include <soci/soci.h>
 
 #include "kernel/audit/audit_tables.hpp"
+#include "kernel/store/transaction.hpp"
 #include "kernel/audit/export_file.hpp"
 #include "kernel/audit/hashable.hpp"
 #include "kernel/audit/record_json.hpp"
@@ -140,7 +141,7 @@ AuditRecord AuditLog::record(AuditEvent event) {
   std::lock_guard lock(write_mutex_);
   try {
     soci::session sql(database_.pool());
-    tables::Transaction transaction(sql, database_.backend() == "postgresql", tables::Transaction::Kind::write);
+    store::Transaction transaction(sql);
     auto stored = append(sql, std::move(draft));
     transaction.commit();
     return stored;
@@ -196,7 +197,7 @@ AuditVerifyResult AuditLog::verify() {
   AuditVerifyResult result;
   try {
     soci::session sql(database_.pool());
-    tables::Transaction snapshot(sql, postgresql, tables::Transaction::Kind::snapshot);
+    store::Transaction snapshot(sql, store::Transaction::Kind::snapshot);
     const auto head = tables::read_head(sql, postgresql, false);
     Verifier verifier(head.anchor_hash, head.anchor_sequence + 1);
     walk_from_anchor(sql, head.anchor_sequence, std::nullopt, [&](AuditRecord&& record) { return verifier.add(record); });
@@ -222,7 +223,7 @@ RetentionResult AuditLog::apply_retention(store::TimePoint cutoff, const std::fi
     std::string last_hash;
     {
       // Export from one snapshot; appends meanwhile are past the head read here.
-      tables::Transaction snapshot(sql, postgresql, tables::Transaction::Kind::snapshot);
+      store::Transaction snapshot(sql, store::Transaction::Kind::snapshot);
       head = tables::read_head(sql, postgresql, false);
       Verifier verifier(head.anchor_hash, head.anchor_sequence + 1);
       walk_from_anchor(sql, head.anchor_sequence, head.last_sequence, [&](AuditRecord&& record) {
@@ -247,7 +248,7 @@ RetentionResult AuditLog::apply_retention(store::TimePoint cutoff, const std::fi
                                std::to_string(result.last_sequence) + ".jsonl");
 
     std::lock_guard lock(write_mutex_);
-    tables::Transaction transaction(sql, postgresql, tables::Transaction::Kind::write);
+    store::Transaction transaction(sql);
     const auto now = tables::read_head(sql, postgresql, true);
     if (now.anchor_sequence != head.anchor_sequence) {
       // Another node's retention ran meanwhile; it exported these rows too.

@@ -131,29 +131,6 @@ std::int64_t delete_range(soci::session& sql, std::int64_t first, std::int64_t l
   return statement.get_affected_rows();
 }
 
-Transaction::Transaction(soci::session& sql, bool postgresql, Kind kind) : sql_(sql) {
-  if (kind == Kind::write) {
-    sql_ << (postgresql ? "BEGIN" : "BEGIN IMMEDIATE");
-  } else {
-    // SQLite in WAL mode: a deferred transaction reads the snapshot of its first SELECT.
-    sql_ << (postgresql ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
-  }
-}
-
-Transaction::~Transaction() {
-  if (!open_) return;
-  try {
-    sql_ << "ROLLBACK";
-  } catch (...) {
-    // The connection is gone; the database rolls back on its own.
-  }
-}
-
-void Transaction::commit() {
-  sql_ << "COMMIT";
-  open_ = false;
-}
-
 RecordSelect& RecordSelect::where(std::string condition) {
   conditions_.push_back(std::move(condition));
   return *this;

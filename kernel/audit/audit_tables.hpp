@@ -40,26 +40,6 @@ void insert(soci::session& sql, const AuditRecord& record);
 // Deletes rows first..last; returns how many there were.
 std::int64_t delete_range(soci::session& sql, std::int64_t first, std::int64_t last);
 
-// A transaction by plain statements, so that SQLite takes its write lock at the
-// start (BEGIN IMMEDIATE): reading the head first and upgrading later could fail
-// with SQLITE_BUSY when another connection wrote in between.
-class Transaction {
- public:
-  enum class Kind {
-    write,
-    snapshot,  // reads one consistent state of the database throughout
-  };
-  Transaction(soci::session& sql, bool postgresql, Kind kind);
-  ~Transaction();  // rolls back unless committed
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  void commit();
-
- private:
-  soci::session& sql_;
-  bool open_ = true;
-};
-
 // SELECT of whole records with conditions and bindings chosen at run time.
 class RecordSelect {
  public:

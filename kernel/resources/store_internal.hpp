@@ -11,7 +11,7 @@
 
 #include "kernel/http/message.hpp"
 #include "kernel/resources/resource_store.hpp"
-#include "kernel/resources/write_transaction.hpp"
+#include "kernel/store/transaction.hpp"
 #include "kernel/store/row_values.hpp"
 
 namespace plexus::resources {
@@ -33,7 +33,7 @@ struct ResourceStore::Row {
 template <class Work>
 auto ResourceStore::write(Work&& work) {
   soci::session sql(database_.pool());
-  WriteTransaction transaction(sql, postgresql());
+  store::Transaction transaction(sql);
   if constexpr (std::is_void_v<decltype(work(sql))>) {
     work(sql);
     transaction.commit();
