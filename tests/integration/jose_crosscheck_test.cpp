@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/node_js.hpp"
 #include "tests/support/plexusd_process.hpp"
 
 using plexus::test::bearer;
@@ -22,18 +23,6 @@ constexpr const char* kJwtSecret = "jose-crosscheck-HS256-secret-0123456789-abcd
 constexpr const char* kOidcIssuer = "https://idp.plexus.test";
 constexpr const char* kOidcAudience = "plexus-oidc-crosscheck";
 
-std::filesystem::path js_dir() { return plexus::test::source_dir() / "tests" / "js"; }
-
-std::string node_binary() {
-  const auto which = plexus::test::run_command({"which", "node"});
-  std::string path = which.out.substr(0, which.out.find('\n'));
-  if (which.exit_code != 0 || path.empty())
-    FAIL("node is not installed: tools/deps installs it (Debian package nodejs)");
-  if (!std::filesystem::exists(js_dir() / "node_modules" / "jose" / "package.json"))
-    FAIL("tests/js/node_modules is missing: run 'npm ci --prefix tests/js' (tools/test does)");
-  return path;
-}
-
 // The JWKS file and the tokens tests/js/oidc_setup.mjs minted with jose.
 struct OidcTokens {
   std::filesystem::path jwks_file;
@@ -41,9 +30,9 @@ struct OidcTokens {
 };
 
 OidcTokens mint_oidc_tokens(const TempDir& dir, const nlohmann::json& claims) {
-  const auto result = plexus::test::run_command({node_binary(), (js_dir() / "oidc_setup.mjs").string(),
-                                                 "--dir", dir.path().string(), "--issuer", kOidcIssuer,
-                                                 "--audience", kOidcAudience, "--claims", claims.dump()});
+  const auto result = plexus::test::run_command(
+      {plexus::test::node_binary("jose"), (plexus::test::js_dir() / "oidc_setup.mjs").string(), "--dir",
+       dir.path().string(), "--issuer", kOidcIssuer, "--audience", kOidcAudience, "--claims", claims.dump()});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   const auto out = nlohmann::json::parse(result.out);
@@ -68,8 +57,9 @@ std::map<std::string, std::string> crosscheck_env(const std::filesystem::path& j
 std::optional<nlohmann::json> jose_verify_hs256(const std::string& token, const std::string& secret) {
   const nlohmann::json request{
       {"token", token}, {"secret", secret}, {"issuer", "plexus"}, {"audience", "plexus"}};
-  const auto result =
-      plexus::test::run_command({node_binary(), (js_dir() / "verify_hs256.mjs").string()}, request.dump());
+  const auto result = plexus::test::run_command(
+      {plexus::test::node_binary("jose"), (plexus::test::js_dir() / "verify_hs256.mjs").string()},
+      request.dump());
   if (result.exit_code != 0) return std::nullopt;
   return nlohmann::json::parse(result.out);
 }
