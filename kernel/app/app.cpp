@@ -1,9 +1,13 @@
 #include "kernel/app/app.hpp"
 
+#include <fstream>
 #include <stdexcept>
+
+#include <unistd.h>
 
 #include <spdlog/logger.h>
 
+#include "kernel/app/cluster_routes.hpp"
 #include "kernel/app/health_routes.hpp"
 #include "kernel/app/log_routes.hpp"
 #include "kernel/app/openapi.hpp"
@@ -116,6 +120,25 @@ std::string store_key_of(const config::Config& config) {
   return secrets::read_or_create_secret(data_dir_of(config) / "secrets" / "store-key", "store key");
 }
 
+// cluster.node_id, or "<hostname>-<8 random characters>" made once and kept in
+// <data_dir>/node-id, so a restarted node is the same node.
+std::string node_id_of(const config::Config& config) {
+  const auto& configured = config.get_string("cluster.node_id");
+  if (!configured.empty()) return configured;
+  const auto file = data_dir_of(config) / "node-id";
+  if (std::ifstream in(file); in) {
+    std::string id;
+    std::getline(in, id);
+    if (!id.empty()) return id;
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const auto id = std::string(host) + "-" + secrets::random_secret(6).substr(0, 8);
+  std::filesystem::create_directories(file.parent_path());
+  std::ofstream(file) << id << "\n";
+  return id;
+}
+
 datasources::Limits datasource_limits_of(const config::Config& config) {
   datasources::Limits limits;
   limits.max_rows = static_cast<std::uint64_t>(config.get_int("datasources.max_rows"));
@@ -162,6 +185,11 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
                                                             datasource_limits_of(config_), metrics_);
   datasources::register_datasource_routes(router_, *datasources_, *resources_, *audit_);
 
+  cluster_ = std::make_unique<jobs::ClusterMembership>(*database_, node_id_of(config_),
+                                                       config_.get_duration("cluster.lease_ttl"),
+                                                       nlohmann::json{{"version", PLEXUS_VERSION}});
+  register_cluster_routes(router_, *cluster_);
+
   auto plugin_options = plugin_options_of(config_);
   plugin_options.database = database_.get();
   plugin_options.resources = resources_.get();
@@ -194,6 +222,7 @@ App::~App() {
   server_.reset();
   plugins_.reset();
   datasources_.reset();
+  cluster_.reset();
   resource_retention_.reset();
   resources_.reset();
   retention_.reset();

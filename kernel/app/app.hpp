@@ -13,6 +13,7 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/config/config.hpp"
 #include "kernel/datasources/datasources.hpp"
+#include "kernel/jobs/cluster_membership.hpp"
 #include "kernel/events/bus.hpp"
 #include "kernel/http/router.hpp"
 #include "kernel/http/server.hpp"
@@ -86,6 +87,7 @@ class App {
   std::unique_ptr<resources::ResourceStore> resources_;
   std::unique_ptr<resources::RetentionWorker> resource_retention_;
   std::unique_ptr<datasources::Datasources> datasources_;
+  std::unique_ptr<jobs::ClusterMembership> cluster_;
   events::Bus bus_;
   std::unique_ptr<plugins::PluginHost> plugins_;
   mutable std::mutex readiness_mutex_;  // plugins add checks while /readyz runs

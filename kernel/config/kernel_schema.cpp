@@ -96,6 +96,12 @@ Schema build_kernel_schema() {
       .add({.path = "datasources.idle_connections", .type = Type::integer, .default_value = "4",
             .description = "Idle connections kept per datasource for reuse", .min = 0, .max = 64});
 
+  schema
+      .add({.path = "cluster.node_id", .type = Type::string, .default_value = "",
+            .description = "This node's name in the cluster; empty = <hostname>-<8 random characters>, made once into <data_dir>/node-id"})
+      .add({.path = "cluster.lease_ttl", .type = Type::duration, .default_value = "15s",
+            .description = "Leader lease time: a node that stops renewing is replaced after it; renewed every third of it"});
+
   schema.add({.path = "metrics.enabled", .type = Type::boolean, .default_value = "true",
               .description = "Serve Prometheus metrics at /metrics"});
 
