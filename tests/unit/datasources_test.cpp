@@ -14,6 +14,7 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/datasources/datasource_kind.hpp"
 #include "kernel/http/message.hpp"
+#include "tests/support/http_error.hpp"
 #include "tests/support/postgres_db.hpp"
 
 using nlohmann::json;
@@ -23,7 +24,7 @@ using plexus::datasources::Connection;
 using plexus::datasources::Driver;
 using plexus::datasources::Reply;
 using plexus::datasources::Statement;
-using plexus::http::HttpError;
+using plexus::test::error_of;
 
 namespace {
 
@@ -119,16 +120,6 @@ struct Fixture {
   }
 };
 
-template <class Work>
-HttpError error_of(Work&& work) {
-  try {
-    work();
-  } catch (const HttpError& error) {
-    return error;
-  }
-  FAIL("expected an HttpError");
-  throw std::logic_error("unreachable");
-}
 
 const json kPlaceholder = {{"$secret", "set"}};
 

@@ -21,6 +21,7 @@
 #include "kernel/metrics/registry.hpp"
 #include "kernel/resources/bootstrap_bundles.hpp"
 #include "kernel/resources/retention_worker.hpp"
+#include "tests/support/http_error.hpp"
 #include "tests/support/postgres_db.hpp"
 
 using Catch::Matchers::Contains;
@@ -28,6 +29,7 @@ using nlohmann::json;
 using plexus::auth::Caller;
 using plexus::auth::CallerKind;
 using plexus::http::HttpError;
+using plexus::test::error_of;
 using plexus::resources::Kind;
 using plexus::resources::Problem;
 using plexus::resources::ResourceKinds;
@@ -119,17 +121,6 @@ struct Fixture {
   }
 };
 
-// The HttpError `work` throws; fails the test when it throws none.
-template <class Work>
-HttpError error_of(Work&& work) {
-  try {
-    work();
-  } catch (const HttpError& error) {
-    return error;
-  }
-  FAIL("expected an HttpError");
-  throw std::logic_error("unreachable");
-}
 
 }  // namespace
 
