@@ -56,6 +56,7 @@ struct Job {
   std::optional<store::TimePoint> finished_at;       // once succeeded, dead or cancelled
   std::string claimed_by;                            // the node of the last attempt; "" before the first
   std::optional<store::TimePoint> claim_expires_at;  // while running
+  std::string run_on;                                // "": any node takes it; else only this node
 
   JobClaim claim() const { return {id, claimed_by, attempts}; }
 };

@@ -46,20 +46,23 @@ JobQueue::JobQueue(store::Database& database, JobQueueOptions options)
 }
 
 Job JobQueue::enqueue(const JobRequest& request) {
+  soci::session sql(database_.pool());
+  return enqueue(sql, request);
+}
+
+Job JobQueue::enqueue(soci::session& sql, const JobRequest& request) {
   if (request.tenant.empty()) throw std::invalid_argument("tenant must not be empty");
   if (request.kind.empty()) throw std::invalid_argument("kind must not be empty");
   if (request.max_attempts < 1) throw std::invalid_argument("max_attempts must be at least 1");
   if (request.delay.count() < 0) throw std::invalid_argument("delay must not be negative");
-  soci::session sql(database_.pool());
   const auto now = options_.clock(sql);
   const auto rows = store::query_json(
       sql,
       "INSERT INTO jobs (tenant_id, kind, payload_json, priority, state, attempts, max_attempts, "
       "next_attempt_at, "
-      "progress, progress_message, last_error, cancel_requested, created_at, claimed_by, updated_at) "
+      "progress, progress_message, last_error, cancel_requested, created_at, claimed_by, updated_at, run_on) "
       "VALUES (:tenant, :kind, :payload, :priority, 'queued', 0, :max_attempts, :next_attempt_at, 0, '', '', "
-      "0, "
-      ":created_at, '', :updated_at) RETURNING " +
+      "0, :created_at, '', :updated_at, :run_on) RETURNING " +
           std::string(job_rows::kColumns),
       {{"tenant", request.tenant},
        {"kind", request.kind},
@@ -68,7 +71,8 @@ Job JobQueue::enqueue(const JobRequest& request) {
        {"max_attempts", request.max_attempts},
        {"next_attempt_at", store::format_time(now + request.delay)},
        {"created_at", store::format_time(now)},
-       {"updated_at", store::format_time(now)}},
+       {"updated_at", store::format_time(now)},
+       {"run_on", request.run_on}},
       1);
   return job_rows::job_from_row(rows.rows.at(0));
 }
@@ -84,7 +88,8 @@ std::optional<Job> JobQueue::claim_next(const std::string& node_id, std::chrono:
                  {"expires", store::format_time(now + claim_duration)},
                  {"started", now_text},
                  {"updated", now_text},
-                 {"due", now_text}};
+                 {"due", now_text},
+                 {"node_only", node_id}};
   std::string kind_filter;
   for (std::size_t i = 0; i < kinds.size(); ++i) {
     const std::string name = "kind" + std::to_string(i);
@@ -99,7 +104,7 @@ std::optional<Job> JobQueue::claim_next(const std::string& node_id, std::chrono:
       "UPDATE jobs SET state = 'running', attempts = attempts + 1, claimed_by = :node, claim_expires_at = "
       ":expires, "
       "started_at = :started, updated_at = :updated, progress = 0, progress_message = '' "
-      "WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND next_attempt_at <= :due" +
+      "WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'failed') AND next_attempt_at <= :due AND run_on IN ('', :node_only)" +
       kind_filter + " ORDER BY priority DESC, next_attempt_at, id LIMIT 1" +
       (postgresql(sql) ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " + std::string(job_rows::kColumns);
   store::Transaction transaction(sql);

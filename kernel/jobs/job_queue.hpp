@@ -37,6 +37,7 @@ struct JobRequest {
   int priority = 0;
   int max_attempts = 5;                // 1: no retries
   std::chrono::milliseconds delay{0};  // not taken before enqueue time + delay
+  std::string run_on;                  // "": any node; else only the node of this id takes it
 };
 
 inline constexpr int kMaxListLimit = 1000;
@@ -82,9 +83,14 @@ class JobQueue {
   // Stores a queued job. Throws std::invalid_argument naming the field for an empty
   // tenant or kind, max_attempts below 1 or a negative delay.
   Job enqueue(const JobRequest& request);
+  // The same on the caller's session, inside the caller's transaction (store::Transaction):
+  // the job exists only if that transaction commits (the scheduler advances a schedule and
+  // enqueues its run atomically).
+  Job enqueue(soci::session& sql, const JobRequest& request);
 
   // Takes the best waiting job whose time has come (priority, highest first, then
-  // next_attempt_at, then id) among `kinds` (empty: any), marks it running for `node_id`
+  // next_attempt_at, then id) among `kinds` (empty: any) meant for any node or for
+  // `node_id` (JobRequest::run_on), marks it running for `node_id`
   // until now + claim_duration and counts the attempt. nullopt when there is none.
   std::optional<Job> claim_next(const std::string& node_id, std::chrono::milliseconds claim_duration,
                                 const std::vector<std::string>& kinds = {});

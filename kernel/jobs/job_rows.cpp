@@ -65,6 +65,7 @@ Job job_from_row(const nlohmann::json& row) {
   job.finished_at = read.optional_time(16, "finished_at");
   job.claimed_by = read.text(17);
   job.claim_expires_at = read.optional_time(18, "claim_expires_at");
+  job.run_on = read.text(19);
   return job;
 }
 

@@ -13,7 +13,7 @@ namespace plexus::jobs::job_rows {
 inline constexpr std::string_view kColumns =
     "id, tenant_id, kind, payload_json, priority, state, attempts, max_attempts, next_attempt_at, progress, "
     "progress_message, result_json, last_error, cancel_requested, created_at, started_at, finished_at, "
-    "claimed_by, claim_expires_at";
+    "claimed_by, claim_expires_at, run_on";
 
 // Throws std::runtime_error naming the job and column when a stored value is malformed.
 Job job_from_row(const nlohmann::json& row);

@@ -24,6 +24,12 @@ std::vector<store::Migration> migrations(bool postgresql) {
            "CREATE INDEX jobs_claims ON jobs (state, claim_expires_at)",
            "CREATE INDEX jobs_tenant ON jobs (tenant_id, id)",
        }},
+      {2,
+       "jobs for one node",
+       {
+           // "": any node; else only that node claims it (per-node schedules).
+           "ALTER TABLE jobs ADD COLUMN run_on TEXT NOT NULL DEFAULT ''",
+       }},
   };
 }
 

@@ -1,6 +1,9 @@
 // A pool of threads that runs jobs of the kinds it has handlers for (DESIGN.md
 // "events, jobs, scheduler"). Each thread claims a job, runs its handler and
 // completes it with the returned JSON or fails it with what the handler threw.
+// Handlers come and go while the worker runs (plugins load and unload): a worker
+// without handlers claims nothing, and unhandle() returns only once no handler of
+// the kind runs any more.
 // A keeper thread extends the claims of running jobs (every claim_duration / 3),
 // passes cancel requests on to their handlers, and requeues claims that other
 // nodes let expire, so a node that died has its jobs retried here.
@@ -19,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,12 +58,22 @@ class JobWorker {
   JobWorker(const JobWorker&) = delete;
   JobWorker& operator=(const JobWorker&) = delete;
 
-  // Before start(): std::logic_error after it, std::invalid_argument for a kind that
-  // already has a handler or an empty handler.
-  void handle(const std::string& kind, JobHandler handler);
+  // Any time, before or after start(). std::invalid_argument for an empty kind or
+  // handler, and for a kind that already has a handler unless `replace` (jobs already
+  // running keep the handler they started with).
+  void handle(const std::string& kind, JobHandler handler, bool replace = false);
 
-  // Starts the threads; std::logic_error when already started or when no kind has a
-  // handler (the worker would claim jobs of every kind).
+  // Takes the kind's handler away: no job of the kind is claimed any more, and it
+  // returns once every job of the kind that was running (or being claimed) has
+  // finished and been recorded, so after it returns the handler is never called
+  // again. False when the kind had no handler. Called from a handler of that very
+  // kind it would wait for itself: std::logic_error.
+  bool unhandle(const std::string& kind);
+
+  std::vector<std::string> kinds() const;
+
+  // Starts the threads; std::logic_error when already started. Without handlers the
+  // threads claim nothing until one is added.
   void start();
 
   // Claims no more jobs, waits for the running ones to finish, then stops the keeper.
@@ -67,21 +81,24 @@ class JobWorker {
 
  private:
   void work();
-  void run(const Job& job);
+  void run(const Job& job, const std::shared_ptr<RunningJob>& running,
+           const std::shared_ptr<const JobHandler>& handler);
   void finish(const JobClaim& claim, const Job& job, const std::optional<nlohmann::json>& result,
               const std::string& error);
   void keep_claims();
-  bool stopping();
 
   JobQueue& queue_;
   const JobWorkerOptions options_;
-  std::map<std::string, JobHandler> handlers_;
-  std::vector<std::string> kinds_;
 
-  std::mutex mutex_;  // guards stopping_ and running_
-  std::condition_variable wake_;
+  mutable std::mutex mutex_;  // guards everything below but the threads
+  std::condition_variable wake_;      // work to claim, or stopping
+  std::condition_variable finished_;  // a claim or a job ended (unhandle waits on it)
   bool stopping_ = false;
+  std::map<std::string, std::shared_ptr<const JobHandler>> handlers_;
+  std::uint64_t handlers_generation_ = 0;  // changes with every handle/unhandle
+  std::multiset<std::string> claiming_kinds_;  // the kinds of every claim_next under way
   std::map<std::int64_t, std::shared_ptr<RunningJob>> running_;
+  std::multiset<std::string> running_kinds_;
 
   bool started_ = false;  // start() runs once per worker
   std::vector<std::thread> threads_;

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "kernel/store/clock.hpp"
+#include "kernel/store/transaction.hpp"
 
 namespace plexus::store {
 namespace {
@@ -48,7 +49,11 @@ int migrate(Database& database, std::string_view component, const std::vector<Mi
   const int known = static_cast<int>(migrations.size());
   int applied = 0;
   for (;;) {
-    soci::transaction tx(sql);
+    // A write transaction from the start (BEGIN IMMEDIATE on SQLite): a deferred one that
+    // reads the version first could not upgrade to writing while another thread of this
+    // process writes (SQLITE_BUSY at once, no busy wait), e.g. the cluster heartbeat
+    // while a component or plugin migrates after startup.
+    Transaction tx(sql);
     if (database.backend() == "postgresql") {
       sql << "SELECT pg_advisory_xact_lock(hashtext('plexus_migrations:' || :c))", soci::use(name);
     }

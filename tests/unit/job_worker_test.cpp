@@ -163,9 +163,15 @@ TEST_CASE("the worker refuses bad options and handler registrations") {
   CHECK_THROWS_AS(JobWorker(f.queue, {.node_id = ""}), std::invalid_argument);
   CHECK_THROWS_AS(JobWorker(f.queue, {.node_id = "n", .concurrency = 0}), std::invalid_argument);
   JobWorker worker(f.queue, f.options("node-a"));
-  CHECK_THROWS_AS(worker.start(), std::logic_error);  // no handlers: it would take every kind
   worker.handle("a", [](JobContext&) { return json(); });
   CHECK_THROWS_AS(worker.handle("a", [](JobContext&) { return json(); }), std::invalid_argument);
+  CHECK_THROWS_AS(worker.handle("", [](JobContext&) { return json(); }), std::invalid_argument);
+  CHECK_THROWS_AS(worker.handle("b", nullptr), std::invalid_argument);
   worker.start();
-  CHECK_THROWS_AS(worker.handle("b", [](JobContext&) { return json(); }), std::logic_error);
+  CHECK_THROWS_AS(worker.start(), std::logic_error);
+  worker.handle("b", [](JobContext&) { return json(); });  // while running is fine
+  CHECK(worker.kinds() == std::vector<std::string>{"a", "b"});
+  CHECK(worker.unhandle("a"));
+  CHECK_FALSE(worker.unhandle("a"));
+  CHECK(worker.kinds() == std::vector<std::string>{"b"});
 }
