@@ -9,11 +9,15 @@
 
 #include "kernel/app/cluster_routes.hpp"
 #include "kernel/app/health_routes.hpp"
+#include "kernel/app/job_routes.hpp"
 #include "kernel/app/log_routes.hpp"
 #include "kernel/app/openapi.hpp"
+#include "kernel/app/schedule_routes.hpp"
 #include "kernel/audit/audit_routes.hpp"
 #include "kernel/audit/retention_worker.hpp"
 #include "kernel/datasources/datasource_routes.hpp"
+#include "kernel/events/event_routes.hpp"
+#include "kernel/events/redis_bridge.hpp"
 #include "kernel/log/log.hpp"
 #include "kernel/resources/bootstrap_bundles.hpp"
 #include "kernel/resources/resource_routes.hpp"
@@ -109,6 +113,7 @@ plugins::PluginHostOptions plugin_options_of(const config::Config& config) {
   options.drain_timeout = config.get_duration("plugins.drain_timeout");
   options.breaker_failures = static_cast<int>(config.get_int("plugins.breaker_failures"));
   options.breaker_cooldown = config.get_duration("plugins.breaker_cooldown");
+  options.tool_timeout = config.get_duration("plugins.tool_call_timeout");
   return options;
 }
 
@@ -137,6 +142,30 @@ std::string node_id_of(const config::Config& config) {
   std::filesystem::create_directories(file.parent_path());
   std::ofstream(file) << id << "\n";
   return id;
+}
+
+jobs::JobServiceOptions job_service_options_of(const config::Config& config, const std::string& node_id) {
+  jobs::JobServiceOptions options;
+  options.worker.node_id = node_id;
+  options.worker.concurrency = static_cast<int>(config.get_int("jobs.concurrency"));
+  options.worker.poll_interval = config.get_duration("jobs.poll_interval");
+  options.worker.claim_duration = config.get_duration("jobs.claim_duration");
+  options.max_attempts = static_cast<int>(config.get_int("jobs.max_attempts"));
+  return options;
+}
+
+schedule::SchedulerOptions scheduler_options_of(const config::Config& config, const std::string& node_id,
+                                                std::function<bool()> leader) {
+  schedule::SchedulerOptions options;
+  options.node_id = node_id;
+  options.leader = std::move(leader);
+  options.missed_runs =
+      schedule::parse_missed_run_policy(config.get_string("schedules.missed_runs")).value_or(options.missed_runs);
+  options.catch_up_cap = static_cast<std::size_t>(config.get_int("schedules.catch_up_cap"));
+  options.misfire_threshold = config.get_duration("schedules.misfire_threshold");
+  options.tick = config.get_duration("schedules.tick");
+  options.max_attempts = static_cast<int>(config.get_int("jobs.max_attempts"));
+  return options;
 }
 
 datasources::Limits datasource_limits_of(const config::Config& config) {
@@ -189,11 +218,36 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
                                                        config_.get_duration("cluster.lease_ttl"),
                                                        nlohmann::json{{"version", PLEXUS_VERSION}});
   register_cluster_routes(router_, *cluster_);
+  events::register_event_routes(
+      router_, bus_, {cluster_->node_id(), static_cast<std::size_t>(config_.get_int("events.stream_queue"))},
+      audit_.get());
+  if (const auto& redis_url = config_.get_string("events.redis.url"); !redis_url.empty()) {
+    events::RedisBridgeOptions bridge;
+    bridge.url = redis_url;
+    bridge.stream = config_.get_string("events.redis.stream");
+    bridge.max_length = static_cast<std::uint64_t>(config_.get_int("events.redis.max_length"));
+    bridge.node_id = cluster_->node_id();
+    try {
+      bridge_ = std::make_unique<events::RedisBridge>(bus_, std::move(bridge), &metrics_);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("events.redis.url: ") + e.what());
+    }
+  }
+
+  jobs_ = std::make_unique<jobs::JobService>(*database_, job_service_options_of(config_, cluster_->node_id()));
+  job_routes_ = std::make_unique<JobRoutes>(*jobs_, *audit_);
+  job_routes_->register_routes(router_);
+  scheduler_ = std::make_unique<schedule::Scheduler>(
+      *database_, jobs_->queue(), scheduler_options_of(config_, cluster_->node_id(), [this] { return cluster_->leader(); }));
+  register_schedule_routes(router_, *scheduler_, *audit_);
 
   auto plugin_options = plugin_options_of(config_);
   plugin_options.database = database_.get();
   plugin_options.resources = resources_.get();
   plugin_options.datasources = datasources_.get();
+  plugin_options.cluster = cluster_.get();
+  plugin_options.jobs = jobs_.get();
+  plugin_options.scheduler = scheduler_.get();
   plugin_options.audit = [this](const auth::Caller* caller, const std::string& plugin, const nlohmann::json& event) {
     audit::AuditEvent row = caller ? audit::event_of(*caller, event.value("action", ""), event.value("target", ""))
                                    : audit::AuditEvent{};
@@ -210,6 +264,7 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
   };
   plugins_ = std::make_unique<plugins::PluginHost>(std::move(plugin_options), router_, metrics_, bus_);
   plugins_->register_admin_routes(router_);
+  plugins_->register_tool_routes(router_);
   add_readiness_check({"plugins", [this](std::string& reason) { return plugins_->all_running(reason); }});
   register_openapi_route(router_, PLEXUS_VERSION);
   auto server_options = server_options_of(config_);
@@ -220,8 +275,15 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
 App::~App() {
   // The server and plugins go first: nothing may call into identity or audit after.
   server_.reset();
+  job_routes_.reset();
+  // Stopped, not destroyed: plugins may still call both while they unload.
+  if (scheduler_) scheduler_->stop();
+  if (jobs_) jobs_->stop();  // no plugin handler runs once the plugins are gone
   plugins_.reset();
+  bridge_.reset();  // plugins may publish while they stop; the bus outlives the bridge
   datasources_.reset();
+  scheduler_.reset();
+  jobs_.reset();
   cluster_.reset();
   resource_retention_.reset();
   resources_.reset();
@@ -229,14 +291,20 @@ App::~App() {
 }
 
 void App::start() {
+  if (bridge_) bridge_->start();  // first, so what plugins publish on start reaches the other nodes
   plugins_->start();
   resources::import_bootstrap_bundles(*resources_, config_.get_string("resources.bootstrap"));
+  jobs_->start();  // claims only kinds with a handler; plugins add and remove theirs at any time
+  scheduler_->start();
   server_->start();
 }
 
 bool App::stop() {
   const bool clean = server_->stop(config_.get_duration("http.shutdown_timeout"));
+  scheduler_->stop();
+  jobs_->stop();  // waits for running handlers, before the plugins that own them unload
   plugins_->stop();
+  if (bridge_) bridge_->stop();
   log::flush();
   return clean;
 }

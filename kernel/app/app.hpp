@@ -14,6 +14,8 @@
 #include "kernel/config/config.hpp"
 #include "kernel/datasources/datasources.hpp"
 #include "kernel/jobs/cluster_membership.hpp"
+#include "kernel/jobs/job_service.hpp"
+#include "kernel/schedule/scheduler.hpp"
 #include "kernel/events/bus.hpp"
 #include "kernel/http/router.hpp"
 #include "kernel/http/server.hpp"
@@ -30,8 +32,13 @@ class RetentionWorker;
 namespace plexus::resources {
 class RetentionWorker;
 }
+namespace plexus::events {
+class RedisBridge;
+}
 
 namespace plexus {
+
+class JobRoutes;
 
 // One readiness condition reported by /readyz; false with a reason when not ready.
 struct ReadinessCheck {
@@ -51,10 +58,11 @@ class App {
   App& operator=(const App&) = delete;
 
   // Starts the enabled plugins, imports the bootstrap bundles (resources.bootstrap;
-  // after the plugins, whose kinds they use), then starts the listeners.
+  // after the plugins, whose kinds they use), starts the job worker and the scheduler,
+  // then the listeners.
   void start();
   // Graceful: stops accepting, finishes in-flight requests up to http.shutdown_timeout,
-  // then unloads the plugins.
+  // stops the scheduler and waits for running jobs, then unloads the plugins.
   bool stop();
 
   int port(const std::string& listener = "main") const { return server_->port(listener); }
@@ -69,6 +77,8 @@ class App {
   resources::ResourceKinds& resource_kinds() { return resource_kinds_; }
   resources::ResourceStore& resources() { return *resources_; }
   datasources::Datasources& datasources() { return *datasources_; }
+  jobs::JobService& jobs() { return *jobs_; }
+  schedule::Scheduler& scheduler() { return *scheduler_; }
   // The admin password generated on first start, to be shown once; nullopt otherwise.
   const std::optional<std::string>& generated_admin_password() const { return generated_admin_password_; }
   void add_readiness_check(ReadinessCheck check);
@@ -88,7 +98,11 @@ class App {
   std::unique_ptr<resources::RetentionWorker> resource_retention_;
   std::unique_ptr<datasources::Datasources> datasources_;
   std::unique_ptr<jobs::ClusterMembership> cluster_;
-  events::Bus bus_;
+  std::unique_ptr<jobs::JobService> jobs_;  // outlives the plugins, which unhandle their kinds
+  std::unique_ptr<schedule::Scheduler> scheduler_;
+  std::unique_ptr<JobRoutes> job_routes_;  // the progress streams
+  events::Bus bus_{&metrics_};
+  std::unique_ptr<events::RedisBridge> bridge_;  // events.redis.url set; goes before the bus
   std::unique_ptr<plugins::PluginHost> plugins_;
   mutable std::mutex readiness_mutex_;  // plugins add checks while /readyz runs
   std::vector<ReadinessCheck> readiness_;

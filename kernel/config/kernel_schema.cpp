@@ -102,6 +102,41 @@ Schema build_kernel_schema() {
       .add({.path = "cluster.lease_ttl", .type = Type::duration, .default_value = "15s",
             .description = "Leader lease time: a node that stops renewing is replaced after it; renewed every third of it"});
 
+  schema
+      .add({.path = "jobs.concurrency", .type = Type::integer, .default_value = "4",
+            .description = "Jobs this node runs at once", .min = 1, .max = 256})
+      .add({.path = "jobs.poll_interval", .type = Type::duration, .default_value = "1s",
+            .description = "How often an idle worker looks for due jobs", .min = 1})
+      .add({.path = "jobs.claim_duration", .type = Type::duration, .default_value = "60s",
+            .description = "How long a job stays claimed without renewal: the time until another node retries the jobs of a node that died; renewed every third of it", .min = 3})
+      .add({.path = "jobs.max_attempts", .type = Type::integer, .default_value = "5",
+            .description = "Attempts of a job enqueued by a schedule (or a plugin that names none); 1 = no retry", .min = 1,
+            .max = 100});
+
+  schema
+      .add({.path = "schedules.tick", .type = Type::duration, .default_value = "1s",
+            .description = "How often each node looks for due schedules", .min = 1})
+      .add({.path = "schedules.missed_runs", .type = Type::string, .default_value = "run_once",
+            .description = "What a schedule without its own policy does with fire times missed while no node ran it: skip, run_once or run_all",
+            .choices = {"skip", "run_once", "run_all"}})
+      .add({.path = "schedules.catch_up_cap", .type = Type::integer, .default_value = "100",
+            .description = "Most missed fire times run_all catches up at once, unless the schedule sets its own", .min = 1,
+            .max = 1000})
+      .add({.path = "schedules.misfire_threshold", .type = Type::duration, .default_value = "10s",
+            .description = "A fire time later than this counts as missed and follows the missed-runs policy; earlier ones just run", .min = 0});
+
+  schema
+      .add({.path = "events.redis.url", .type = Type::string, .default_value = "",
+            .description = "Redis that carries events between nodes, redis://[[user]:password@]host[:port][/db]; empty = events stay on this node",
+            .secret = true})
+      .add({.path = "events.redis.stream", .type = Type::string, .default_value = "plexus:events",
+            .description = "Key of the Redis stream every node of the cluster shares"})
+      .add({.path = "events.redis.max_length", .type = Type::integer, .default_value = "100000",
+            .description = "Entries the stream keeps, roughly (XADD MAXLEN ~); 0 = never trimmed", .min = 0})
+      .add({.path = "events.stream_queue", .type = Type::integer, .default_value = "256",
+            .description = "Events queued per client of /api/v1/admin/events/stream before the oldest are dropped",
+            .min = 1, .max = 100000});
+
   schema.add({.path = "metrics.enabled", .type = Type::boolean, .default_value = "true",
               .description = "Serve Prometheus metrics at /metrics"});
 
@@ -117,7 +152,9 @@ Schema build_kernel_schema() {
       .add({.path = "plugins.breaker_failures", .type = Type::integer, .default_value = "5",
             .description = "Consecutive plugin failures that open its circuit breaker", .min = 1, .max = 1000})
       .add({.path = "plugins.breaker_cooldown", .type = Type::duration, .default_value = "30s",
-            .description = "How long an open circuit rejects calls before one trial call", .min = 1});
+            .description = "How long an open circuit rejects calls before one trial call", .min = 1})
+      .add({.path = "plugins.tool_call_timeout", .type = Type::duration, .default_value = "30s",
+            .description = "How long a tool call may run before its caller gets 504 (docs/tools.md)", .min = 1});
   schema
       .add({.path = "auth.jwt_secret", .type = Type::string, .default_value = "",
             .description = "HS256 key for access tokens, at least 32 bytes; empty = generated once into <data_dir>/secrets/jwt-secret", .secret = true})

@@ -17,6 +17,14 @@ const std::vector<PermissionInfo>& kernel_permissions() {
       {"admin.audit.view", "Read and verify the audit log"},
       {"admin.plugins.view", "See loaded plugins"},
       {"admin.plugins.manage", "Reload, enable and disable plugins"},
+      {"admin.events.view", "Watch the events of the bus as they happen (every tenant's: the bus is node-wide)"},
+      {"admin.events.publish", "Publish events on the bus, which also reach the other nodes"},
+      {"tools.read", "See the tools plugins registered (GET /api/v1/tools)"},
+      {"tools.execute", "Call every tool that declares no permission of its own; tools.execute:<name> for one"},
+      {"jobs.read", "See the tenant's jobs, their progress and results"},
+      {"jobs.cancel", "Cancel the tenant's jobs"},
+      {"schedules.read", "See the tenant's schedules and their next runs"},
+      {"schedules.write", "Create, replace, delete, pause and resume the tenant's schedules"},
   };
   return permissions;
 }

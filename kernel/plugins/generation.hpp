@@ -17,11 +17,14 @@
 
 #include <boost/dll/shared_library.hpp>
 
+#include "kernel/auth/caller.hpp"
 #include "kernel/datasources/driver.hpp"
 #include "kernel/http/router.hpp"
+#include "kernel/jobs/job_context.hpp"
 #include "kernel/metrics/registry.hpp"
 #include "kernel/plugins/manifest.hpp"
 #include "kernel/plugins/metadata.hpp"
+#include "kernel/resources/content_schema.hpp"
 #include "kernel/resources/kind.hpp"
 #include "plexus/abi.h"
 
@@ -37,12 +40,18 @@ struct Service {
   std::function<plexus_status(std::string_view input, std::string& output, std::string& error)> call;
 };
 
+// A tool (docs/tools.md): the host checks `permission` and the input against
+// `schema` before `call` runs the plugin's handler for `caller`.
 struct Tool {
   std::string name;
   std::string owner;
   std::string description;
   std::string input_schema_json;
-  std::function<plexus_status(std::string_view input, std::string& output, std::string& error)> call;
+  std::string permission;    // never empty: the declared one or "tools.execute:<name>"
+  bool sees_caller = false;  // an ABI 1.4 handler; a 1.0 one is not told who calls
+  std::shared_ptr<const resources::ContentSchema> schema;  // null: any JSON object
+  // `output` is the tool's JSON on PLEXUS_OK and its message (may be empty) otherwise.
+  std::function<plexus_status(const auth::Caller& caller, std::string_view input, std::string& output)> call;
 };
 
 // Holding one keeps a generation's code loaded.
@@ -91,6 +100,10 @@ struct plexus_http_response {
   void* stream_user_data = nullptr;
 };
 
+struct plexus_job {
+  plexus::jobs::JobContext* context;
+};
+
 struct plexus_event_stream {
   std::weak_ptr<plexus::http::EventStream> stream;
   plexus::plugins::Generation* generation;  // owns this handle
@@ -111,6 +124,7 @@ class Generation : public std::enable_shared_from_this<Generation> {
   bool accepting() const { return accepting_.load(); }
 
   const std::string& name() const { return manifest_.name; }
+  std::string job_owner() const { return manifest_.name + "#" + std::to_string(number_); }
   const Manifest& manifest() const { return manifest_; }
   const PluginMetadata& metadata() const { return metadata_; }
   std::uint64_t number() const { return number_; }
@@ -131,6 +145,9 @@ class Generation : public std::enable_shared_from_this<Generation> {
   std::vector<Tool> tools;
   std::vector<resources::Kind> kinds;
   std::vector<datasources::Driver> drivers;
+  // Job kinds and handlers (ABI 1.4), handed to the job service at the swap under
+  // job_owner(), taken back before the generation unloads.
+  std::vector<std::pair<std::string, std::function<nlohmann::json(jobs::JobContext&)>>> job_handlers;
   std::vector<std::uint64_t> subscriptions;
   std::map<std::uint64_t, std::function<void()>> timers;  // id -> cancel
   std::map<plexus_event_stream*, std::unique_ptr<plexus_event_stream>> streams;

@@ -7,6 +7,7 @@
 
 #include <soci/soci.h>
 
+#include "kernel/jobs/cluster_membership.hpp"
 #include "kernel/log/log.hpp"
 #include "kernel/plugins/host_api_support.hpp"
 #include "kernel/plugins/runtime.hpp"
@@ -29,6 +30,14 @@ plexus_status fail(plexus_status status, std::string message) {
 Generation* generation_of(plexus_host* host) { return host ? host->generation : nullptr; }
 
 void append_to(void* target, plexus_str data) { static_cast<std::string*>(target)->append(data.ptr, data.len); }
+
+CallerView::CallerView(const auth::Caller& who) {
+  for (const auto& role : who.roles) roles.push_back(str(role));
+  raw = plexus_caller{sizeof(plexus_caller), str(who.tenant),     str(who.user_id),
+                      str(who.name),         str(auth::kind_name(who.kind)), roles.data(),
+                      roles.size(),          str(who.request_id), str(who.ip),
+                      &who};
+}
 
 namespace {
 
@@ -471,12 +480,20 @@ plexus_status service_call(plexus_host* host, plexus_str name, plexus_str input_
   auto* generation = generation_of(host);
   if (!generation || !write) return fail(PLEXUS_ERR_INVALID, "service_call: missing argument");
   auto service = generation->host().services().find(view(name));
-  if (!service) return fail(PLEXUS_ERR_NOT_FOUND, "no service '" + std::string(view(name)) + "'");
+  auto& calls = generation->host().metrics().counter("plexus_service_calls_total",
+                                                     "Calls to plugin services, by service and outcome.",
+                                                     {"service", "outcome"});
+  if (!service) {
+    calls.with({"(unknown)", "not_found"}).inc();
+    return fail(PLEXUS_ERR_NOT_FOUND, "no service '" + std::string(view(name)) + "'");
+  }
   struct Outcome {
     plexus_status status = PLEXUS_ERR_INTERNAL;
     std::string output;
     std::string error;
   };
+  // The task owns everything it uses: a late answer after a timeout lands in a promise
+  // nobody waits on, and the lease inside `call` keeps the service's code loaded.
   auto promise = std::make_shared<std::promise<Outcome>>();
   auto future = promise->get_future();
   http::net::post(generation->host().runtime().workers,
@@ -490,34 +507,72 @@ plexus_status service_call(plexus_host* host, plexus_str name, plexus_str input_
                     promise->set_value(std::move(outcome));
                   });
   if (future.wait_for(std::chrono::milliseconds(timeout_ms)) != std::future_status::ready) {
+    calls.with({service->name, "timeout"}).inc();
     return fail(PLEXUS_ERR_TIMEOUT, "service '" + service->name + "' did not answer within " +
                                         std::to_string(timeout_ms) + " ms");
   }
   auto outcome = future.get();
-  if (outcome.status != PLEXUS_OK) return fail(outcome.status, outcome.error);
+  if (outcome.status != PLEXUS_OK) {
+    calls.with({service->name, "error"}).inc();
+    return fail(outcome.status, outcome.error);
+  }
+  calls.with({service->name, "ok"}).inc();
   write(write_data, str(outcome.output));
   return PLEXUS_OK;
 }
 
 plexus_status tool_register(plexus_host* host, const plexus_tool* tool) {
   auto* generation = generation_of(host);
-  if (!generation || !tool || !PLEXUS_HAS_MEMBER(tool, plexus_tool, user_data) || !tool->handler) {
+  if (!generation || !tool || !PLEXUS_HAS_MEMBER(tool, plexus_tool, user_data)) {
     return fail(PLEXUS_ERR_INVALID, "tool_register: incomplete plexus_tool");
   }
+  const plexus_tool_call_fn call = PLEXUS_HAS_MEMBER(tool, plexus_tool, call) ? tool->call : nullptr;
+  const plexus_service_fn handler = tool->handler;
+  if (!call && !handler) return fail(PLEXUS_ERR_INVALID, "tool_register: the tool has no handler");
   const std::string name(view(tool->name));
   if (!events::valid_topic(name)) {
     return fail(PLEXUS_ERR_INVALID, "tool name '" + name + "' must be dot-separated [a-z0-9_-] segments");
   }
-  const std::string schema(view(tool->input_schema_json));
-  if (!nlohmann::json::accept(schema.empty() ? "{}" : schema)) {
-    return fail(PLEXUS_ERR_INVALID, "tool '" + name + "': input schema is not valid JSON");
+  const std::string schema_text(view(tool->input_schema_json));
+  std::shared_ptr<const resources::ContentSchema> schema;
+  if (!schema_text.empty()) {
+    const auto parsed = nlohmann::json::parse(schema_text, nullptr, false);
+    if (!parsed.is_object()) return fail(PLEXUS_ERR_INVALID, "tool '" + name + "': input schema is not a JSON object");
+    try {
+      schema = std::make_shared<const resources::ContentSchema>(parsed);
+    } catch (const std::exception& e) {
+      return fail(PLEXUS_ERR_INVALID, "tool '" + name + "': input schema: " + e.what());
+    }
   }
+  std::string permission = PLEXUS_HAS_MEMBER(tool, plexus_tool, permission) ? std::string(view(tool->permission)) : "";
+  if (permission.find_first_of(" \t\r\n") != std::string::npos) {
+    return fail(PLEXUS_ERR_INVALID, "tool '" + name + "': permission '" + permission + "' contains whitespace");
+  }
+  // Tools without a declared permission (every tool built before ABI 1.4) need one
+  // of their own, so a handler that cannot see the caller is never open to everyone.
+  if (permission.empty()) permission = "tools.execute:" + name;
   if (!generation->host().tools().available(name, generation->name())) {
     return fail(PLEXUS_ERR_CONFLICT, "tool '" + name + "' belongs to another plugin");
   }
   std::lock_guard lock(generation->mutex);
-  generation->tools.push_back({name, generation->name(), std::string(view(tool->description)), schema,
-                               leased_call(generation->shared_from_this(), tool->handler, tool->user_data)});
+  for (const auto& existing : generation->tools) {
+    if (existing.name == name) return fail(PLEXUS_ERR_CONFLICT, "tool '" + name + "' is registered twice");
+  }
+  auto owner = generation->shared_from_this();
+  generation->tools.push_back(
+      {name, generation->name(), std::string(view(tool->description)), schema_text, permission, call != nullptr,
+       std::move(schema),
+       [owner, call, handler, user_data = tool->user_data](const auth::Caller& who, std::string_view input,
+                                                            std::string& output) -> plexus_status {
+         auto lease = owner->try_lease();
+         if (!lease) {
+           output = "plugin " + owner->name() + " is not running";
+           return PLEXUS_ERR_UNAVAILABLE;
+         }
+         if (!call) return handler(user_data, str(input), &append_to, &output);
+         const CallerView caller(who);
+         return call(user_data, &caller.raw, str(input), &append_to, &output);
+       }});
   return PLEXUS_OK;
 }
 
@@ -629,6 +684,134 @@ plexus_status audit(plexus_host* host, const plexus_caller* caller, plexus_str e
   } catch (const std::exception& e) {
     return fail(PLEXUS_ERR_INTERNAL, std::string("audit: ") + e.what());
   }
+  return PLEXUS_OK;
+}
+
+// ---- ABI 1.4: tools for a caller, the cluster leader, keyed and queued events ------------
+
+plexus_status tool_call(plexus_host* host, const plexus_caller* caller, plexus_str name, plexus_str input_json,
+                        uint64_t timeout_ms, plexus_write_fn write, void* write_data) {
+  auto* generation = generation_of(host);
+  if (!generation || !write) return fail(PLEXUS_ERR_INVALID, "tool_call needs a host and a write callback");
+  const auto* who = caller_of(caller);
+  if (!who) return fail(PLEXUS_ERR_INVALID, "tool_call needs the caller the host passed to the plugin");
+  const auto result = generation->host().call_tool(*who, view(name), view(input_json),
+                                                   std::chrono::milliseconds(timeout_ms),
+                                                   "plugin:" + generation->name());
+  switch (result.outcome) {
+    case ToolCall::Outcome::ok: write(write_data, str(result.output)); return PLEXUS_OK;
+    case ToolCall::Outcome::not_found: return fail(PLEXUS_ERR_NOT_FOUND, result.message);
+    case ToolCall::Outcome::invalid: return fail(PLEXUS_ERR_INVALID, result.message);
+    case ToolCall::Outcome::denied: return fail(PLEXUS_ERR_DENIED, result.message);
+    case ToolCall::Outcome::timeout: return fail(PLEXUS_ERR_TIMEOUT, result.message);
+    case ToolCall::Outcome::unavailable: return fail(PLEXUS_ERR_UNAVAILABLE, result.message);
+    case ToolCall::Outcome::failed: break;
+  }
+  return fail(PLEXUS_ERR_INTERNAL, result.message);
+}
+
+plexus_status cluster_leader(plexus_host* host, int32_t* out_is_leader, plexus_write_fn write, void* write_data) {
+  auto* generation = generation_of(host);
+  if (!generation || !out_is_leader) return fail(PLEXUS_ERR_INVALID, "cluster_leader: missing argument");
+  auto* cluster = generation->host().options().cluster;
+  if (!cluster) return fail(PLEXUS_ERR_UNAVAILABLE, "this host is not part of a cluster");
+  *out_is_leader = cluster->leader() ? 1 : 0;
+  if (!write) return PLEXUS_OK;
+  try {
+    const auto status = cluster->status();
+    const auto& leader = status.value("leader", nlohmann::json());
+    const nlohmann::json answer{
+        {"node_id", cluster->node_id()},
+        {"leader", *out_is_leader == 1},
+        {"leader_node", leader.is_object() ? leader.value("node_id", nlohmann::json()) : nlohmann::json()},
+        {"token", leader.is_object() ? leader.value("token", nlohmann::json()) : nlohmann::json()}};
+    write(write_data, str(answer.dump()));
+  } catch (const std::exception& e) {
+    return fail(PLEXUS_ERR_UNAVAILABLE, std::string("cluster_leader: ") + e.what());
+  }
+  return PLEXUS_OK;
+}
+
+plexus_status event_publish_keyed(plexus_host* host, plexus_str topic, plexus_str key, plexus_str payload_json) {
+  auto* generation = generation_of(host);
+  if (!generation) return fail(PLEXUS_ERR_INVALID, "event_publish_keyed without a host");
+  const std::string name(view(topic));
+  if (!events::valid_topic(name)) return fail(PLEXUS_ERR_INVALID, "malformed topic '" + name + "'");
+  if (!topic_allowed(name, generation->manifest().event_patterns)) {
+    return fail(PLEXUS_ERR_DENIED, "topic '" + name + "' is outside the manifest's permissions.events");
+  }
+  if (!nlohmann::json::accept(view(payload_json))) return fail(PLEXUS_ERR_INVALID, "event payload is not valid JSON");
+  generation->host().bus().publish(name, view(payload_json), view(key));
+  return PLEXUS_OK;
+}
+
+// {"capacity","overflow","lanes"} -> bus options; nullopt with `error` naming the field.
+std::optional<events::SubscriptionOptions> queue_options(std::string_view text, std::string& error) {
+  events::SubscriptionOptions options;
+  options.queue_capacity = 1000;
+  if (text.empty()) return options;
+  const auto json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_object()) {
+    error = "options_json must be a JSON object";
+    return std::nullopt;
+  }
+  for (const auto& [key, value] : json.items()) {
+    if (key == "capacity" || key == "lanes") {
+      const auto limit = key == "capacity" ? events::kMaxQueueCapacity : events::kMaxLanes;
+      if (!value.is_number_unsigned() || value.get<std::uint64_t>() < 1 || value.get<std::uint64_t>() > limit) {
+        error = "options_json: \"" + key + "\" must be an integer from 1 to " + std::to_string(limit);
+        return std::nullopt;
+      }
+      (key == "capacity" ? options.queue_capacity : options.lanes) = value.get<std::size_t>();
+    } else if (key == "overflow") {
+      const auto overflow = value.is_string() ? events::parse_overflow(value.get<std::string>()) : std::nullopt;
+      if (!overflow) {
+        error = "options_json: \"overflow\" must be \"block\", \"drop_oldest\" or \"drop_newest\"";
+        return std::nullopt;
+      }
+      options.overflow = *overflow;
+    } else {
+      error = "options_json: unknown option \"" + key + "\" (expected capacity, overflow, lanes)";
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
+plexus_status event_subscribe_queued(plexus_host* host, plexus_str pattern, plexus_str options_json,
+                                     plexus_event_fn fn, void* user_data, uint64_t* out_subscription) {
+  auto* generation = generation_of(host);
+  if (!generation || !fn || !out_subscription) {
+    return fail(PLEXUS_ERR_INVALID, "event_subscribe_queued: missing argument");
+  }
+  const std::string wanted(view(pattern));
+  if (!events::valid_pattern(wanted)) return fail(PLEXUS_ERR_INVALID, "malformed topic pattern '" + wanted + "'");
+  if (!topic_allowed(wanted, generation->manifest().event_patterns)) {
+    return fail(PLEXUS_ERR_DENIED, "pattern '" + wanted + "' is outside the manifest's permissions.events");
+  }
+  std::string error;
+  auto options = queue_options(view(options_json), error);
+  if (!options) return fail(PLEXUS_ERR_INVALID, std::move(error));
+  options->owner = generation->name() + "#" + std::to_string(generation->number());
+  options->name = generation->name();
+  std::weak_ptr<Generation> weak = generation->shared_from_this();
+  std::uint64_t id = 0;
+  try {
+    id = generation->host().bus().subscribe(
+        wanted,
+        [weak, fn, user_data](std::string_view topic, std::string_view payload) {
+          auto live = weak.lock();
+          if (!live) return;
+          auto lease = live->try_lease();
+          if (lease) fn(user_data, str(topic), str(payload));
+        },
+        std::move(*options));
+  } catch (const std::invalid_argument& e) {
+    return fail(PLEXUS_ERR_INVALID, std::string("event_subscribe_queued: ") + e.what());
+  }
+  std::lock_guard lock(generation->mutex);
+  generation->subscriptions.push_back(id);
+  *out_subscription = id;
   return PLEXUS_OK;
 }
 
@@ -757,6 +940,20 @@ const plexus_host_api table = {
     &datasource_query,
     &datasource_execute,
     &datasource_schema,
+    &tool_call,
+    &cluster_leader,
+    &event_publish_keyed,
+    &event_subscribe_queued,
+    &job_handler_register,
+    &job_progress,
+    &job_info,
+    &job_enqueue,
+    &job_get,
+    &job_cancel,
+    &schedule_put,
+    &schedule_remove,
+    &schedule_pause,
+    &schedule_resume,
 };
 
 }  // namespace

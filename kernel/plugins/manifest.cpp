@@ -295,6 +295,7 @@ class ManifestParser {
     manifest_.route_prefix = "/api/v1/" + manifest_.name;
     manifest_.event_patterns = {manifest_.name + ".>"};
     manifest_.service_patterns = {manifest_.name + ".>"};
+    manifest_.job_patterns = {manifest_.name + ".>"};
     auto it = entries.find("permissions");
     if (it == entries.end()) return;
     const SourcePosition position = remember("permissions", it->second);
@@ -302,9 +303,9 @@ class ManifestParser {
     if (value.IsNull()) return;
     if (!value.IsMap()) {
       fail(position, "permissions",
-           "expected a mapping with routes, events and services, got " + describe_node(value));
+           "expected a mapping with routes, events, services and jobs, got " + describe_node(value));
     }
-    const auto permissions = entries_of(value, "permissions", {"routes", "events", "services"});
+    const auto permissions = entries_of(value, "permissions", {"routes", "events", "services", "jobs"});
     if (auto routes = permissions.find("routes"); routes != permissions.end()) {
       std::string prefix =
           string_value(routes->second, "permissions.routes", "a route prefix such as /api/v1/hello");
@@ -321,6 +322,9 @@ class ManifestParser {
     if (auto services = permissions.find("services"); services != permissions.end()) {
       manifest_.service_patterns =
           string_list(services->second, "permissions.services", "[hello.*]", check_pattern);
+    }
+    if (auto jobs = permissions.find("jobs"); jobs != permissions.end()) {
+      manifest_.job_patterns = string_list(jobs->second, "permissions.jobs", "[hello.*]", check_pattern);
     }
   }
 

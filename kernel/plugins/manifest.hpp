@@ -63,6 +63,7 @@ struct Manifest {
   std::string route_prefix;                          // "/api/v1/<name>" by default; no trailing slash
   std::vector<std::string> event_patterns;           // default {"<name>.>"}
   std::vector<std::string> service_patterns;         // default {"<name>.>"}
+  std::vector<std::string> job_patterns;             // job kinds; default {"<name>.>"}
   nlohmann::json config = nlohmann::json::object();  // never null: absent config is {}
 
   // Where things were written, so later errors name the line: top-level keys by

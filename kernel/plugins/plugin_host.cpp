@@ -12,6 +12,7 @@
 
 #include <spdlog/logger.h>
 
+#include "kernel/jobs/job_service.hpp"
 #include "kernel/log/log.hpp"
 #include "kernel/plugins/runtime.hpp"
 
@@ -75,6 +76,7 @@ std::string unload_library(Generation& generation) {
     generation.tools.clear();
     generation.kinds.clear();
     generation.drivers.clear();
+    generation.job_handlers.clear();
   }
   generation.library.unload();
   std::string problem;
@@ -337,6 +339,7 @@ ActionResult PluginHost::load_locked(Record& record) {
                                    : "");
     return {false, error};
   }
+  swap_job_handlers(record.current.get(), generation.get());
   auto old = std::exchange(record.current, generation);
   record.loads = generation->number();
   record.state = "running";
@@ -398,8 +401,34 @@ void PluginHost::publish(const std::string& owner, const Generation* generation)
   }
 }
 
+void PluginHost::swap_job_handlers(Generation* old, Generation* next) {
+  auto* jobs = options_.jobs;
+  if (!jobs) return;
+  // The old handlers go first (JobService waits for their running jobs), so the new
+  // generation's handle() for the same kinds is not refused as another owner's.
+  if (old) {
+    try {
+      jobs->unhandle_owner(old->job_owner());
+    } catch (const std::exception& e) {
+      logger()->error("plugin {}: cannot take its job handlers back: {}", old->name(), e.what());
+    }
+  }
+  if (!next) return;
+  std::lock_guard lock(next->mutex);
+  for (const auto& [kind, handler] : next->job_handlers) {
+    try {
+      if (!jobs->handle(kind, handler, next->job_owner())) {
+        logger()->error("plugin {}: job kind {} is handled by another plugin", next->name(), kind);
+      }
+    } catch (const std::exception& e) {
+      logger()->error("plugin {}: job kind {}: {}", next->name(), kind, e.what());
+    }
+  }
+}
+
 void PluginHost::unload_locked(Record& record) {
   publish(record.name, nullptr);
+  swap_job_handlers(record.current.get(), nullptr);
   auto old = std::exchange(record.current, nullptr);
   if (old) retire(old, record);
   logger()->info("plugin {} unloaded", record.name);

@@ -27,6 +27,14 @@
 #include "kernel/resources/resource_store.hpp"
 #include "kernel/store/database.hpp"
 
+namespace plexus::jobs {
+class ClusterMembership;
+class JobService;
+}  // namespace plexus::jobs
+namespace plexus::schedule {
+class Scheduler;
+}
+
 namespace plexus::plugins {
 
 struct PluginHostOptions {
@@ -49,6 +57,24 @@ struct PluginHostOptions {
   resources::ResourceStore* resources = nullptr;
   // Where plugins' drivers go and datasource_* calls run; none: PLEXUS_ERR_UNAVAILABLE.
   datasources::Datasources* datasources = nullptr;
+  // This node's part in the cluster, behind cluster_leader; none: PLEXUS_ERR_UNAVAILABLE.
+  jobs::ClusterMembership* cluster = nullptr;
+  // The node's jobs and schedules, behind the job_* and schedule_* members; none:
+  // those answer PLEXUS_ERR_UNAVAILABLE.
+  jobs::JobService* jobs = nullptr;
+  schedule::Scheduler* scheduler = nullptr;
+  // How long a tool call may run (tools.call_timeout) before the caller gets a 504.
+  std::chrono::milliseconds tool_timeout{30'000};
+};
+
+// The outcome of one tool call (docs/tools.md), for REST and the tool_call member.
+struct ToolCall {
+  enum class Outcome { ok, not_found, invalid, denied, timeout, unavailable, failed };
+  Outcome outcome = Outcome::failed;
+  std::string output;  // ok: the tool's JSON answer
+  std::string message;  // otherwise: why, fit for the caller
+  nlohmann::json details;  // invalid input: {"field", "problems": [{"pointer","message"}]}
+  std::string plugin;      // the tool's plugin, when the tool exists
 };
 
 // The outcome of an admin action, for REST and logs.
@@ -82,6 +108,15 @@ class PluginHost {
 
   // GET /api/v1/admin/plugins and POST /api/v1/admin/plugins/{name}/{action}.
   void register_admin_routes(http::Router& router);
+
+  // GET /api/v1/tools, GET /api/v1/tools/{name}, POST /api/v1/tools/{name}/call and
+  // GET /api/v1/admin/services.
+  void register_tool_routes(http::Router& router);
+  // Runs tool `name` for `caller` with the caller's permissions: permission and input
+  // schema checked first, the handler on a worker under a lease, audited and counted.
+  // `via` says who asked ("rest", "plugin:<name>"); timeout 0: options().tool_timeout.
+  ToolCall call_tool(const auth::Caller& caller, std::string_view name, std::string_view input,
+                     std::chrono::milliseconds timeout, const std::string& via);
 
   NamedRegistry<Service>& services() { return services_; }
   NamedRegistry<Tool>& tools() { return tools_; }
@@ -118,6 +153,9 @@ class PluginHost {
   void converge_locked();
   // Makes what `generation` registered (nothing, when null) the live set of `owner`.
   void publish(const std::string& owner, const Generation* generation);
+  // Takes `old`'s job handlers away (waiting for its running jobs) and hands `next`'s
+  // to the job service; either may be null.
+  void swap_job_handlers(Generation* old, Generation* next);
   void watch_loop();
 
   PluginHostOptions options_;

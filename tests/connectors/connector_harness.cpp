@@ -124,7 +124,7 @@ ConnectorPlugin::ConnectorPlugin(const std::string& plugin, const nlohmann::json
   plexus_host_api& api = host_->api;
   api.struct_size = sizeof(plexus_host_api);
   api.abi_major = PLEXUS_ABI_MAJOR;
-  api.abi_minor = 3;
+  api.abi_minor = PLEXUS_ABI_MINOR;  // the host of the SDK the connectors were built with
   api.last_error = &host_last_error;
   api.log = &host_log;
   api.config_get = &host_config_get;

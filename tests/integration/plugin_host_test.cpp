@@ -374,3 +374,50 @@ TEST_CASE("plugins keep their own tables in the kernel database with bound value
   CHECK(nlohmann::json::parse(client.Get("/api/v1/probe-a/hits?who=kim")->body)["rows"] ==
         nlohmann::json::parse("[[2]]"));
 }
+
+TEST_CASE("tools follow their plugin's generation and run with the caller's permissions", "[plugins][tools]") {
+  Fixture f;
+  const auto release = f.dir.path() / "release";
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so",
+                                            "config:\n  tools: \"yes\"\n  release_file: " + release.string() + "\n"));
+  f.host->start();
+  REQUIRE(f.plugin("probe-a")["state"] == "running");
+  const auto whoami = f.host->tools().find("probe-a.whoami");
+  REQUIRE(whoami);
+  CHECK(whoami->owner == "probe-a");
+  CHECK(whoami->sees_caller);
+  CHECK(f.host->tools().find("probe-a.old")->permission == "tools.execute:probe-a.old");
+  CHECK_FALSE(f.host->tools().find("probe-a.old")->sees_caller);
+
+  plexus::auth::Caller kim;
+  kim.kind = plexus::auth::CallerKind::user;
+  kim.tenant = "acme";
+  kim.name = "kim";
+  kim.grants = {"probe.secret.use"};
+  using Outcome = plexus::plugins::ToolCall::Outcome;
+  auto seen = f.host->call_tool(kim, "probe-a.whoami", R"({"n":1})", 5s, "test");
+  REQUIRE(seen.outcome == Outcome::ok);
+  CHECK(nlohmann::json::parse(seen.output)["tenant"] == "acme");
+  CHECK(f.host->call_tool(kim, "probe-a.guarded", "{}", 5s, "test").outcome == Outcome::ok);
+  CHECK(f.host->call_tool(kim, "probe-a.old", "{}", 5s, "test").outcome == Outcome::denied);
+  kim.grants.push_back("tools.execute");
+  CHECK(f.host->call_tool(kim, "probe-a.old", "{}", 5s, "test").outcome == Outcome::ok);
+  const auto invalid = f.host->call_tool(kim, "probe-a.whoami", R"({"n":[]})", 5s, "test");
+  CHECK(invalid.outcome == Outcome::invalid);
+  CHECK(invalid.details["field"] == "/n");
+  plexus::auth::Caller nobody;
+  CHECK(f.host->call_tool(nobody, "probe-a.whoami", "{}", 5s, "test").outcome == Outcome::denied);
+
+  // A timed-out call's late answer lands nowhere; the generation drains once it returns.
+  CHECK(f.host->call_tool(kim, "probe-a.slow", "{}", 50ms, "test").outcome == Outcome::timeout);
+  { std::ofstream(release) << "go"; }
+  REQUIRE(f.host->reload("probe-a").ok);
+  CHECK(f.host->tools().find("probe-a.whoami")->owner == "probe-a");
+  CHECK(f.host->call_tool(kim, "probe-a.whoami", "{}", 5s, "test").outcome == Outcome::ok);
+  REQUIRE(f.host->disable("probe-a").ok);
+  CHECK_FALSE(f.host->tools().find("probe-a.whoami"));
+  CHECK(f.host->call_tool(kim, "probe-a.whoami", "{}", 5s, "test").outcome == Outcome::not_found);
+  CHECK(f.registry.counter("plexus_tool_calls_total", "", {"tool", "outcome"})
+            .with({"probe-a.slow", "timeout"})
+            .value() == 1);
+}

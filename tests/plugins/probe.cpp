@@ -108,6 +108,120 @@ void add_resource_routes(plexus::sdk::Host& h, const std::string& prefix) {
           });
 }
 
+// Tools (ABI 1.4): one that echoes its caller, one behind a permission of its own, one
+// in the old form without the caller, one that blocks until told, ones that fail and
+// refuse; a service; routes calling a tool for the caller, asking for the cluster
+// leader, and making a queued subscription.
+void add_tool_routes(plexus::sdk::Host& h, const std::string& prefix, const std::string& release) {
+  const std::string name = PROBE_NAME;
+  h.tool(name + ".whoami", "Who calls, as the tool sees it",
+         R"({"type":"object","properties":{"n":{"type":"integer"}},"additionalProperties":false})",
+         plexus::sdk::kAuthenticated, [&h](const plexus::sdk::Caller& caller, std::string_view input) {
+           return "{\"tenant\":" + json_quote(caller.tenant()) + ",\"name\":" + json_quote(caller.name()) +
+                  ",\"user_id\":" + json_quote(caller.user_id()) + ",\"kind\":" + json_quote(caller.kind()) +
+                  ",\"may_read_audit\":" + (h.allowed(caller, "admin.audit.view") ? "true" : "false") +
+                  ",\"input\":" + std::string(input) + "}";
+         });
+  h.service(name + ".echo", [](std::string_view input) { return std::string(input); });
+  h.tool(name + ".guarded", "Needs probe.secret.use", "", "probe.secret.use",
+         [](const plexus::sdk::Caller&, std::string_view) { return std::string(R"({"secret":42})"); });
+  h.tool(name + ".old", "A tool in the ABI 1.0 form", R"({"type":"object"})",
+         [](std::string_view input) { return "{\"echo\":" + std::string(input) + "}"; });
+  h.tool(name + ".slow", "Blocks until the release file exists", "", plexus::sdk::kAuthenticated,
+         [release](const plexus::sdk::Caller&, std::string_view) {
+           for (int i = 0; i < 1000 && !std::ifstream(release).good(); ++i) {
+             std::this_thread::sleep_for(std::chrono::milliseconds(10));
+           }
+           return std::string(R"({"released":true})");
+         });
+  h.tool(name + ".fail", "Throws", "", plexus::sdk::kAuthenticated,
+         [](const plexus::sdk::Caller&, std::string_view) -> std::string {
+           throw std::runtime_error("internal detail /etc/secret");
+         });
+  h.tool(name + ".refuse", "Refuses with a message", "", plexus::sdk::kAuthenticated,
+         [](const plexus::sdk::Caller&, std::string_view) -> std::string {
+           throw plexus::sdk::Error(PLEXUS_ERR_INVALID, "the probe refuses this input");
+         });
+  // A plugin calling a tool for the user who called it: the user's permissions apply.
+  h.route("POST", prefix + "/call-tool/{name}", plexus::sdk::kAuthenticated,
+          [&h](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              res.json(200, h.call_tool(req.caller(), req.param("name"), req.body()));
+            } catch (const plexus::sdk::Error& e) {
+              res.json(400, "{\"status\":" + std::to_string(e.status()) + ",\"message\":" + json_quote(e.what()) + "}");
+            }
+          });
+  h.route("GET", prefix + "/leader", plexus::sdk::kAuthenticated,
+          [&h](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+            res.json(200, "{\"leader\":" + std::string(h.leader() ? "true" : "false") +
+                              ",\"status\":" + h.leader_json() + "}");
+          });
+  // Subscribes with the body as options_json; the answer is the error, if any.
+  h.route("POST", prefix + "/subscribe-queued", plexus::sdk::kAuthenticated,
+          [&h, name](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              const auto id = h.subscribe_queued(name + ".>", req.body(), [](std::string_view, std::string_view) {});
+              h.unsubscribe(id);
+              res.json(200, R"({"ok":true})");
+            } catch (const plexus::sdk::Error& e) {
+              res.json(400, "{\"status\":" + std::to_string(e.status()) + ",\"message\":" + json_quote(e.what()) + "}");
+            }
+          });
+}
+
+// Jobs and schedules (ABI 1.4): a handler doubling "n", routes enqueueing and reading
+// jobs for the caller's tenant, and schedules of the probe's own.
+void add_job_routes(plexus::sdk::Host& h, const std::string& prefix) {
+  const std::string name = PROBE_NAME;
+  h.job_handler(name + ".double", [](const plexus::sdk::Job& job, std::string_view payload) {
+    if (payload.find("\"fail\"") != std::string_view::npos) {
+      throw plexus::sdk::Error(PLEXUS_ERR_INVALID, "asked to fail");
+    }
+    job.progress(50, "halfway");
+    const auto at = payload.find("\"n\":");
+    const int n = at == std::string_view::npos ? 0 : std::stoi(std::string(payload.substr(at + 4)));
+    return "{\"doubled\":" + std::to_string(2 * n) + ",\"job\":" + job.info_json() + "}";
+  });
+  auto failure = [](plexus::sdk::Response& res, const plexus::sdk::Error& e) {
+    res.json(400, "{\"status\":" + std::to_string(e.status()) + ",\"message\":" + json_quote(e.what()) + "}");
+  };
+  h.route("POST", prefix + "/jobs/{kind}", plexus::sdk::kAuthenticated,
+          [&h, failure](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              const auto id = h.enqueue_job(req.caller().tenant(), req.param("kind"), req.body(),
+                                            R"({"max_attempts":1})");
+              res.json(200, "{\"id\":" + std::to_string(id) + "}");
+            } catch (const plexus::sdk::Error& e) {
+              failure(res, e);
+            }
+          });
+  h.route("GET", prefix + "/job/{id}", plexus::sdk::kAuthenticated,
+          [&h, failure](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              res.json(200, h.job(req.caller().tenant(), std::stoll(std::string(req.param("id")))));
+            } catch (const plexus::sdk::Error& e) {
+              failure(res, e);
+            }
+          });
+  h.route("PUT", prefix + "/schedules/{name}", plexus::sdk::kAuthenticated,
+          [&h, failure](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              res.json(200, h.schedule(req.caller().tenant(), req.param("name"), req.body()));
+            } catch (const plexus::sdk::Error& e) {
+              failure(res, e);
+            }
+          });
+  h.route("DELETE", prefix + "/schedules/{name}", plexus::sdk::kAuthenticated,
+          [&h, failure](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              h.remove_schedule(req.caller().tenant(), req.param("name"));
+              res.json(200, R"({"removed":true})");
+            } catch (const plexus::sdk::Error& e) {
+              failure(res, e);
+            }
+          });
+}
+
 class Probe : public plexus::sdk::Plugin {
  public:
   void start() override {
@@ -139,6 +253,8 @@ class Probe : public plexus::sdk::Plugin {
     }
     if (config_value(config, "database") == "yes") add_database_routes(h, prefix);
     if (config_value(config, "resources") == "yes") add_resource_routes(h, prefix);
+    if (config_value(config, "tools") == "yes") add_tool_routes(h, prefix, release);
+    if (config_value(config, "jobs") == "yes") add_job_routes(h, prefix);
     const auto timer_file = config_value(config, "timer_file");
     if (!timer_file.empty()) {
       h.timer(20, true, [timer_file] { std::ofstream(timer_file, std::ios::app) << "tick\n"; });
@@ -150,5 +266,6 @@ class Probe : public plexus::sdk::Plugin {
 
 PLEXUS_PLUGIN(Probe, PROBE_NAME, PROBE_VERSION,
               R"({"type":"object","properties":{"release_file":{"type":"string"},"timer_file":{"type":"string"},
-                  "bad_route":{"type":"string"},"database":{"type":"string"},"resources":{"type":"string"}},
+                  "bad_route":{"type":"string"},"database":{"type":"string"},"resources":{"type":"string"},
+                  "tools":{"type":"string"},"jobs":{"type":"string"}},
                   "additionalProperties":false})")

@@ -350,6 +350,98 @@ static plexus_status h_datasource_schema(plexus_host* host, plexus_str tenant, p
   return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no datasources");
 }
 
+/* ABI 1.4: a single node that always leads; no tools, no queued events, no jobs. */
+static plexus_status h_tool_call(plexus_host* host, const plexus_caller* caller, plexus_str name, plexus_str input,
+                                 uint64_t timeout_ms, plexus_write_fn write, void* write_data) {
+  (void)caller;
+  (void)name;
+  (void)input;
+  (void)timeout_ms;
+  (void)write;
+  (void)write_data;
+  return fail(host, PLEXUS_ERR_NOT_FOUND, "the fake host has no tools");
+}
+static plexus_status h_cluster_leader(plexus_host* host, int32_t* out_is_leader, plexus_write_fn write,
+                                      void* write_data) {
+  (void)host;
+  *out_is_leader = 1;
+  if (write) {
+    static const char status[] = "{\"node_id\":\"fake\",\"leader\":true,\"leader_node\":\"fake\",\"token\":1}";
+    plexus_str text = {status, sizeof status - 1};
+    write(write_data, text);
+  }
+  return PLEXUS_OK;
+}
+static plexus_status h_event_publish_keyed(plexus_host* host, plexus_str topic, plexus_str key, plexus_str payload) {
+  (void)topic;
+  (void)key;
+  (void)payload;
+  return fail(host, PLEXUS_ERR_DENIED, "not in this test");
+}
+static plexus_status h_event_subscribe_queued(plexus_host* host, plexus_str pattern, plexus_str options,
+                                              plexus_event_fn fn, void* user_data, uint64_t* out) {
+  (void)pattern;
+  (void)options;
+  (void)fn;
+  (void)user_data;
+  (void)out;
+  return fail(host, PLEXUS_ERR_DENIED, "not in this test");
+}
+static plexus_status h_job_handler_register(plexus_host* host, plexus_str kind, plexus_job_fn fn, void* user_data) {
+  (void)kind;
+  (void)fn;
+  (void)user_data;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host runs no jobs");
+}
+static int32_t h_job_progress(plexus_job* job, int32_t percent, plexus_str message) {
+  (void)job;
+  (void)percent;
+  (void)message;
+  return 1;
+}
+static plexus_status h_job_info(plexus_job* job, plexus_write_fn write, void* write_data) {
+  (void)job;
+  (void)write;
+  (void)write_data;
+  return PLEXUS_ERR_UNAVAILABLE;
+}
+static plexus_status h_job_enqueue(plexus_host* host, plexus_str tenant, plexus_str kind, plexus_str payload,
+                                   plexus_str options, int64_t* out_id) {
+  (void)tenant;
+  (void)kind;
+  (void)payload;
+  (void)options;
+  (void)out_id;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host runs no jobs");
+}
+static plexus_status h_job_get(plexus_host* host, plexus_str tenant, int64_t id, plexus_write_fn write,
+                               void* write_data) {
+  (void)tenant;
+  (void)id;
+  (void)write;
+  (void)write_data;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host runs no jobs");
+}
+static plexus_status h_job_cancel(plexus_host* host, plexus_str tenant, int64_t id) {
+  (void)tenant;
+  (void)id;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host runs no jobs");
+}
+static plexus_status h_schedule_put(plexus_host* host, plexus_str tenant, plexus_str name, plexus_str spec,
+                                    plexus_write_fn write, void* write_data) {
+  (void)tenant;
+  (void)name;
+  (void)spec;
+  (void)write;
+  (void)write_data;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host runs no schedules");
+}
+static plexus_status h_schedule_change(plexus_host* host, plexus_str tenant, plexus_str name) {
+  (void)tenant;
+  (void)name;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host runs no schedules");
+}
+
 static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          PLEXUS_ABI_MAJOR,
                                          PLEXUS_ABI_MINOR,
@@ -389,7 +481,21 @@ static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          h_driver_register,
                                          h_datasource_run,
                                          h_datasource_run,
-                                         h_datasource_schema};
+                                         h_datasource_schema,
+                                         h_tool_call,
+                                         h_cluster_leader,
+                                         h_event_publish_keyed,
+                                         h_event_subscribe_queued,
+                                         h_job_handler_register,
+                                         h_job_progress,
+                                         h_job_info,
+                                         h_job_enqueue,
+                                         h_job_get,
+                                         h_job_cancel,
+                                         h_schedule_put,
+                                         h_schedule_change,
+                                         h_schedule_change,
+                                         h_schedule_change};
 
 /* ---- helpers ------------------------------------------------------------------ */
 

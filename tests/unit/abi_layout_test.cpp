@@ -59,6 +59,8 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_tool, input_schema_json);
   MEMBER(plexus_tool, handler);
   MEMBER(plexus_tool, user_data);
+  MEMBER(plexus_tool, permission);
+  MEMBER(plexus_tool, call);
   MEMBER(plexus_host_api, struct_size);
   MEMBER(plexus_host_api, abi_major);
   MEMBER(plexus_host_api, abi_minor);
@@ -99,6 +101,20 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_host_api, datasource_query);
   MEMBER(plexus_host_api, datasource_execute);
   MEMBER(plexus_host_api, datasource_schema);
+  MEMBER(plexus_host_api, tool_call);
+  MEMBER(plexus_host_api, cluster_leader);
+  MEMBER(plexus_host_api, event_publish_keyed);
+  MEMBER(plexus_host_api, event_subscribe_queued);
+  MEMBER(plexus_host_api, job_handler_register);
+  MEMBER(plexus_host_api, job_progress);
+  MEMBER(plexus_host_api, job_info);
+  MEMBER(plexus_host_api, job_enqueue);
+  MEMBER(plexus_host_api, job_get);
+  MEMBER(plexus_host_api, job_cancel);
+  MEMBER(plexus_host_api, schedule_put);
+  MEMBER(plexus_host_api, schedule_remove);
+  MEMBER(plexus_host_api, schedule_pause);
+  MEMBER(plexus_host_api, schedule_resume);
   MEMBER(plexus_resource_kind, struct_size);
   MEMBER(plexus_resource_kind, name);
   MEMBER(plexus_resource_kind, json_schema);
@@ -158,5 +174,5 @@ TEST_CASE("every recorded ABI member keeps its offset and size", "[abi]") {
 
 TEST_CASE("the ABI version in the header matches the recorded one", "[abi]") {
   REQUIRE(PLEXUS_ABI_MAJOR == 1);
-  REQUIRE(PLEXUS_ABI_MINOR == 3);
+  REQUIRE(PLEXUS_ABI_MINOR == 4);
 }

@@ -183,7 +183,7 @@ TEST_CASE("kernel schema: defaults load and hold the agreed values", "[config]")
   CHECK(config.get_duration("resources.retention.interval") == std::chrono::hours(1));
   CHECK(config.get_string("resources.bootstrap").empty());
 
-  CHECK(kernel_schema().keys().size() == 71);
+  CHECK(kernel_schema().keys().size() == 84);
   CHECK(kernel_schema().find("store.url")->secret);
   CHECK_FALSE(kernel_schema().find("http.tls.key")->secret);
   for (const KeyDef& def : kernel_schema().keys()) CHECK_FALSE(def.description.empty());

@@ -127,6 +127,7 @@ TEST_CASE("defaults of a minimal manifest", "[manifest]") {
   CHECK(m.route_prefix == "/api/v1/hello");
   CHECK(m.event_patterns == std::vector<std::string>{"hello.>"});
   CHECK(m.service_patterns == std::vector<std::string>{"hello.>"});
+  CHECK(m.job_patterns == std::vector<std::string>{"hello.>"});
   CHECK(m.config == json::object());
   CHECK(m.file.filename().string().rfind("manifest", 0) == 0);
 
@@ -135,9 +136,11 @@ TEST_CASE("defaults of a minimal manifest", "[manifest]") {
   CHECK(e.version_range.empty());
   CHECK(e.route_prefix == "/api/v1/hello");
   CHECK(e.config == json::object());
-  const Manifest none = parse("name: hello\nlibrary: x.so\npermissions:\n  events: []\n  services: []\n");
+  const Manifest none =
+      parse("name: hello\nlibrary: x.so\npermissions:\n  events: []\n  services: []\n  jobs: []\n");
   CHECK(none.event_patterns.empty());
   CHECK(none.service_patterns.empty());
+  CHECK(none.job_patterns.empty());
 }
 
 TEST_CASE("library paths", "[manifest]") {
@@ -192,7 +195,7 @@ TEST_CASE("unknown and repeated keys", "[manifest]") {
   check_error("name: a\nlibrary: a.so\npermissions:\n  route: /api/v1/a\n", 4, 3, "permissions.route",
               "unknown key (did you mean 'routes'?)");
   check_error("name: a\nlibrary: a.so\npermissions:\n  database: true\n", 4, 3, "permissions.database",
-              "unknown key (expected one of routes, events, services)");
+              "unknown key (expected one of routes, events, services, jobs)");
   check_error("name: a\nlibrary: a.so\nname: b\n", 3, 1, "name", "set twice (first on line 1)");
   check_error("name: a\nlibrary: a.so\npermissions:\n  routes: /api/v1/a\n  routes: /api/v1/b\n", 5, 3,
               "permissions.routes", "set twice (first on line 4)");
@@ -302,9 +305,11 @@ TEST_CASE("route prefixes", "[manifest]") {
 
 TEST_CASE("event and service patterns", "[manifest]") {
   const Manifest m = parse(
-      "name: a\nlibrary: a.so\npermissions:\n  events: [a.*, cmdb.>, x.y.z]\n  services:\n    - a.greet\n");
+      "name: a\nlibrary: a.so\npermissions:\n  events: [a.*, cmdb.>, x.y.z]\n  services:\n    - a.greet\n"
+      "  jobs: [a.parse, backup.*]\n");
   CHECK(m.event_patterns == std::vector<std::string>{"a.*", "cmdb.>", "x.y.z"});
   CHECK(m.service_patterns == std::vector<std::string>{"a.greet"});
+  CHECK(m.job_patterns == std::vector<std::string>{"a.parse", "backup.*"});
   const std::string rule =
       "expected dot-separated names where '*' stands for one segment and a final '>' for any number, "
       "such as 'hello.*' or 'hello.>', got ";
@@ -317,7 +322,7 @@ TEST_CASE("event and service patterns", "[manifest]") {
   check_error("name: a\nlibrary: a.so\npermissions:\n  events: a.*\n", 4, 11, "permissions.events",
               "expected a list such as [hello.*], got 'a.*'");
   check_error("name: a\nlibrary: a.so\npermissions: [x]\n", 3, 14, "permissions",
-              "expected a mapping with routes, events and services, got a list");
+              "expected a mapping with routes, events, services and jobs, got a list");
 }
 
 TEST_CASE("config converts YAML to JSON with YAML 1.2 core types", "[manifest]") {

@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 3
+#define PLEXUS_ABI_MINOR 4
 
 /* The one exported symbol of a plugin library. */
 #define PLEXUS_PLUGIN_ENTRY_SYMBOL "plexus_plugin_v1"
@@ -150,16 +150,40 @@ typedef void (*plexus_callback_fn)(void* user_data);
 typedef plexus_status (*plexus_service_fn)(void* user_data, plexus_str input_json, plexus_write_fn write,
                                            void* write_data);
 
+/* ABI 1.4: a tool handler that is told who it runs for. `caller` is the user the
+ * call is made for (valid for the call only): check finer permissions with
+ * authz_check(caller, ...) and keep that tenant's data apart. */
+typedef plexus_status (*plexus_tool_call_fn)(void* user_data, const plexus_caller* caller, plexus_str input_json,
+                                             plexus_write_fn write, void* write_data);
+
+/* A tool: the host validates the input against `input_schema_json` and checks the
+ * caller's permission before the handler runs (docs/tools.md). */
 typedef struct plexus_tool {
   size_t struct_size;
   plexus_str name;
   plexus_str description;
   plexus_str input_schema_json; /* JSON Schema of the input object */
-  plexus_service_fn handler;
+  plexus_service_fn handler;    /* ABI 1.0 handler without the caller; NULL when `call` is set */
   void* user_data;
+  /* ABI 1.4: what a caller needs to call the tool ("cmdb.ci.read",
+   * PLEXUS_PERMISSION_AUTHENTICATED); empty: "tools.execute:<name>". */
+  plexus_str permission;
+  plexus_tool_call_fn call; /* ABI 1.4: used instead of `handler` when set */
 } plexus_tool;
 
 typedef void (*plexus_event_fn)(void* user_data, plexus_str topic, plexus_str payload_json);
+
+/* ---- jobs (ABI 1.4) ----------------------------------------------------------------- */
+
+/* A job being run: valid during the handler call only. */
+typedef struct plexus_job plexus_job;
+
+/* Runs one attempt of a job (docs/jobs.md): the payload in, the result JSON out through
+ * `write`. Non-OK fails the attempt (retried with backoff up to its max_attempts);
+ * what was written is then the error recorded with the job. Call job_progress now and
+ * then: it records progress and says when to stop (cancelled). */
+typedef plexus_status (*plexus_job_fn)(void* user_data, plexus_job* job, plexus_str payload_json,
+                                       plexus_write_fn write, void* write_data);
 
 #define PLEXUS_METRIC_COUNTER 0
 #define PLEXUS_METRIC_GAUGE 1
@@ -354,6 +378,65 @@ typedef struct plexus_host_api {
   /* Tables, columns, types and keys, as plexus_driver.schema answers. */
   plexus_status (*datasource_schema)(plexus_host* host, plexus_str tenant, plexus_str name, plexus_write_fn write,
                                      void* write_data);
+
+  /* ---- ABI 1.4: tools for a caller, the cluster leader, keyed and queued events, jobs
+   * and schedules ---- */
+
+  /* Calls tool `name` for `caller` (a caller the host passed to this plugin), with
+   * that caller's permissions: the input is checked against the tool's schema
+   * (PLEXUS_ERR_INVALID, last_error names the field), the tool's permission is
+   * checked (PLEXUS_ERR_DENIED), and the call is audited. timeout_ms 0: the host's
+   * tools.call_timeout. The result is written through `write`. */
+  plexus_status (*tool_call)(plexus_host* host, const plexus_caller* caller, plexus_str name, plexus_str input_json,
+                             uint64_t timeout_ms, plexus_write_fn write, void* write_data);
+  /* Does this node hold the cluster's leader lease? Run singleton work only when
+   * *out_is_leader is 1; ask again before each run, leadership moves. `write` (may be
+   * NULL) receives {"node_id","leader":bool,"leader_node","token"}, token being the
+   * lease's fencing token. PLEXUS_ERR_UNAVAILABLE on a host without a cluster. */
+  plexus_status (*cluster_leader)(plexus_host* host, int32_t* out_is_leader, plexus_write_fn write,
+                                  void* write_data);
+  /* As event_publish, with a key: events with the same key reach a queued
+   * subscriber's lanes in order (one lane per key). */
+  plexus_status (*event_publish_keyed)(plexus_host* host, plexus_str topic, plexus_str key, plexus_str payload_json);
+  /* As event_subscribe, delivered from a queue of the subscriber's own instead of on
+   * the publisher's thread. options_json (every key optional): {"capacity": events queued per lane, 1..1000000
+   * (default 1000), "overflow": "block" (default: the publisher waits) | "drop_oldest" |
+   * "drop_newest", "lanes": delivery threads 1..64 (default 1)}. An unknown key or a bad
+   * value is PLEXUS_ERR_INVALID naming it. */
+  plexus_status (*event_subscribe_queued)(plexus_host* host, plexus_str pattern, plexus_str options_json,
+                                          plexus_event_fn fn, void* user_data, uint64_t* out_subscription);
+
+  /* Jobs: the persistent queue (docs/jobs.md). Kinds must lie within the manifest's
+   * permissions.jobs patterns, for handlers, enqueues, reads and cancels alike. */
+  /* Runs jobs of `kind` on this node while the plugin is loaded; a reload hands the kind
+   * to the new generation, an unload waits for running jobs and removes the handler
+   * (waiting jobs stay queued). PLEXUS_ERR_CONFLICT when another plugin handles it. */
+  plexus_status (*job_handler_register)(plexus_host* host, plexus_str kind, plexus_job_fn fn, void* user_data);
+  /* Records the running job's progress (0..100) and message. Returns 1 when the job
+   * should stop (cancel requested or its claim lost): return from the handler then. */
+  int32_t (*job_progress)(plexus_job* job, int32_t percent, plexus_str message);
+  /* The running job as {"id","tenant","kind","attempts","max_attempts","priority"}. */
+  plexus_status (*job_info)(plexus_job* job, plexus_write_fn write, void* write_data);
+  /* Enqueues a job for `tenant`. options_json (may be empty): {"priority": -1000..1000,
+   * "max_attempts": 1..100, "delay_ms": n}. */
+  plexus_status (*job_enqueue)(plexus_host* host, plexus_str tenant, plexus_str kind, plexus_str payload_json,
+                               plexus_str options_json, int64_t* out_id);
+  /* A job of `tenant` as JSON (as GET /api/v1/jobs/{id} shows it); PLEXUS_ERR_NOT_FOUND. */
+  plexus_status (*job_get)(plexus_host* host, plexus_str tenant, int64_t id, plexus_write_fn write,
+                           void* write_data);
+  /* Cancels a waiting job, or asks a running one to stop. PLEXUS_ERR_NOT_FOUND;
+   * PLEXUS_ERR_CONFLICT when it already finished. */
+  plexus_status (*job_cancel)(plexus_host* host, plexus_str tenant, int64_t id);
+  /* Creates or replaces schedule `name` of `tenant`, owned by the plugin. spec_json as
+   * PUT /api/v1/schedules/{name} takes it: {"expression","job_kind","time_zone"?,
+   * "missed_runs"?,"catch_up_cap"?,"singleton"?,"payload"?,"priority"?}. Writes the
+   * schedule as JSON. PLEXUS_ERR_INVALID names the bad field. */
+  plexus_status (*schedule_put)(plexus_host* host, plexus_str tenant, plexus_str name, plexus_str spec_json,
+                                plexus_write_fn write, void* write_data);
+  /* Only schedules this plugin made; PLEXUS_ERR_NOT_FOUND otherwise. */
+  plexus_status (*schedule_remove)(plexus_host* host, plexus_str tenant, plexus_str name);
+  plexus_status (*schedule_pause)(plexus_host* host, plexus_str tenant, plexus_str name);
+  plexus_status (*schedule_resume)(plexus_host* host, plexus_str tenant, plexus_str name);
 
   /* New members are appended here, with a minor version bump. */
 } plexus_host_api;

@@ -28,7 +28,7 @@
 
 #include "plexus/abi.h"
 
-#define PLEXUS_SDK_VERSION "0.4.0"
+#define PLEXUS_SDK_VERSION "0.5.0"
 
 namespace plexus::sdk {
 
@@ -170,6 +170,27 @@ class Response {
  private:
   const plexus_host_api* api_;
   plexus_http_response* raw_;
+};
+
+// A job being run (ABI 1.4); valid during the handler call only.
+class Job {
+ public:
+  Job(const plexus_host_api* api, plexus_job* raw) : api_(api), raw_(raw) {}
+  // Records progress (0..100); true when the job should stop (cancelled): return then.
+  bool progress(int percent, std::string_view message = {}) const {
+    return api_->job_progress(raw_, percent, str(message)) != 0;
+  }
+  // {"id","tenant","kind","attempts","max_attempts","priority"} as JSON text.
+  std::string info_json() const {
+    std::string out;
+    api_->job_info(raw_, &detail::append_to_string, &out);
+    return out;
+  }
+  plexus_job* raw() const { return raw_; }
+
+ private:
+  const plexus_host_api* api_;
+  plexus_job* raw_;
 };
 
 class Metric {
@@ -371,11 +392,102 @@ class Host {
     return out;
   }
 
+  // A tool without the caller: it needs the permission "tools.execute:<name>" (ABI 1.0 form).
   void tool(std::string_view name, std::string_view description, std::string_view input_schema_json, JsonFunction fn) {
     auto& slot = add_slot(functions_, std::move(fn));
     plexus_tool tool{sizeof(plexus_tool), str(name), str(description), str(input_schema_json), &Host::call_function,
-                     &slot};
+                     &slot, plexus_str{nullptr, 0}, nullptr};
     check(api_->tool_register(host_, &tool));
+  }
+
+  // A tool that runs for a caller (ABI 1.4): the host checks `permission` (empty:
+  // "tools.execute:<name>"; kAuthenticated: anyone signed in) and the input against the
+  // schema before `fn` runs; `fn` sees the caller, for host().allowed(caller, ...) and its
+  // tenant. Throw Error(PLEXUS_ERR_INVALID / _DENIED / _NOT_FOUND, message) to refuse: the
+  // message reaches the caller (400 / 403 / 404). Any other exception is a 502.
+  using ToolFunction = std::function<std::string(const Caller& caller, std::string_view input_json)>;
+  void tool(std::string_view name, std::string_view description, std::string_view input_schema_json,
+            std::string_view permission, ToolFunction fn) {
+    require_14("tools that see the caller");
+    auto& slot = add_slot(tools_, std::move(fn));
+    plexus_tool tool{sizeof(plexus_tool), str(name), str(description), str(input_schema_json), nullptr,
+                     &slot, str(permission), &Host::call_tool};
+    check(api_->tool_register(host_, &tool));
+  }
+  // Calls a tool for `caller` (a caller the host handed this plugin), with that caller's
+  // permissions; returns its JSON answer. timeout_ms 0: the host's tools.call_timeout.
+  std::string call_tool(const Caller& caller, std::string_view name, std::string_view input_json,
+                        std::uint64_t timeout_ms = 0) const {
+    require_14("tool calls");
+    std::string out;
+    check(api_->tool_call(host_, caller.raw(), str(name), str(input_json), timeout_ms, &detail::append_to_string, &out));
+    return out;
+  }
+
+  // Does this node hold the cluster's leader lease (ABI 1.4)? Ask before each run of
+  // singleton work. Throws Error(PLEXUS_ERR_UNAVAILABLE) on a host without a cluster.
+  bool leader() const {
+    require_14("cluster leader");
+    std::int32_t is_leader = 0;
+    check(api_->cluster_leader(host_, &is_leader, nullptr, nullptr));
+    return is_leader == 1;
+  }
+  // {"node_id","leader":bool,"leader_node","token"} as JSON text.
+  std::string leader_json() const {
+    require_14("cluster leader");
+    std::int32_t is_leader = 0;
+    std::string out;
+    check(api_->cluster_leader(host_, &is_leader, &detail::append_to_string, &out));
+    return out;
+  }
+
+  // Jobs (ABI 1.4; kinds within the manifest's permissions.jobs). `fn` returns the
+  // job's result as JSON text (empty: null); a throw fails the attempt, which is
+  // retried up to the job's max_attempts, the message recorded as its last error.
+  using JobFunction = std::function<std::string(const Job& job, std::string_view payload_json)>;
+  void job_handler(std::string_view kind, JobFunction fn) {
+    require_14("jobs");
+    auto& slot = add_slot(jobs_, JobSlot{std::move(fn), api_});
+    check(api_->job_handler_register(host_, str(kind), &Host::call_job, &slot));
+  }
+  // options_json: {"priority": -1000..1000, "max_attempts": 1..100, "delay_ms": n}.
+  std::int64_t enqueue_job(std::string_view tenant, std::string_view kind, std::string_view payload_json = "{}",
+                           std::string_view options_json = {}) {
+    require_14("jobs");
+    std::int64_t id = 0;
+    check(api_->job_enqueue(host_, str(tenant), str(kind), str(payload_json), str(options_json), &id));
+    return id;
+  }
+  // The job as JSON text; Error(PLEXUS_ERR_NOT_FOUND) when there is none.
+  std::string job(std::string_view tenant, std::int64_t id) const {
+    require_14("jobs");
+    std::string out;
+    check(api_->job_get(host_, str(tenant), id, &detail::append_to_string, &out));
+    return out;
+  }
+  void cancel_job(std::string_view tenant, std::int64_t id) {
+    require_14("jobs");
+    check(api_->job_cancel(host_, str(tenant), id));
+  }
+  // Schedules this plugin owns (ABI 1.4): spec_json as PUT /api/v1/schedules/{name}
+  // takes it ({"expression","job_kind",...}); returns the schedule as JSON text.
+  std::string schedule(std::string_view tenant, std::string_view name, std::string_view spec_json) {
+    require_14("schedules");
+    std::string out;
+    check(api_->schedule_put(host_, str(tenant), str(name), str(spec_json), &detail::append_to_string, &out));
+    return out;
+  }
+  void remove_schedule(std::string_view tenant, std::string_view name) {
+    require_14("schedules");
+    check(api_->schedule_remove(host_, str(tenant), str(name)));
+  }
+  void pause_schedule(std::string_view tenant, std::string_view name) {
+    require_14("schedules");
+    check(api_->schedule_pause(host_, str(tenant), str(name)));
+  }
+  void resume_schedule(std::string_view tenant, std::string_view name) {
+    require_14("schedules");
+    check(api_->schedule_resume(host_, str(tenant), str(name)));
   }
 
   void publish(std::string_view topic, std::string_view payload_json) {
@@ -388,6 +500,21 @@ class Host {
     return id;
   }
   void unsubscribe(std::uint64_t id) { check(api_->event_unsubscribe(host_, id)); }
+  // ABI 1.4: events with the same key reach a queued subscriber's lane in order.
+  void publish(std::string_view topic, std::string_view key, std::string_view payload_json) {
+    require_14("keyed events");
+    check(api_->event_publish_keyed(host_, str(topic), str(key), str(payload_json)));
+  }
+  // ABI 1.4: `fn` runs on the subscription's own threads, from a queue per lane.
+  // options_json: {"capacity": n, "overflow": "block"|"drop_oldest"|"drop_newest", "lanes": n}.
+  std::uint64_t subscribe_queued(std::string_view pattern, std::string_view options_json,
+                                 std::function<void(std::string_view, std::string_view)> fn) {
+    require_14("queued subscriptions");
+    auto& slot = add_slot(subscribers_, std::move(fn));
+    std::uint64_t id = 0;
+    check(api_->event_subscribe_queued(host_, str(pattern), str(options_json), &Host::call_subscriber, &slot, &id));
+    return id;
+  }
 
  private:
   struct RouteSlot {
@@ -429,6 +556,11 @@ class Host {
   }
   static plexus_status call_kind_pre_promotion(void* user_data, plexus_str input, plexus_write_fn write, void* data) {
     return call_function(static_cast<KindSlots*>(user_data)->pre_promotion, input, write, data);
+  }
+  void require_14(const char* what) const {
+    if (!PLEXUS_HAS_MEMBER(api_, plexus_host_api, schedule_resume)) {
+      throw Error(PLEXUS_ERR_UNAVAILABLE, std::string("the host has no ") + what + " (ABI < 1.4)");
+    }
   }
   void require_db() const {
     if (!PLEXUS_HAS_MEMBER(api_, plexus_host_api, db_exec) || !api_->db_exec) {
@@ -492,6 +624,43 @@ class Host {
       return PLEXUS_ERR_INTERNAL;
     }
   }
+  static plexus_status call_tool(void* user_data, const plexus_caller* caller, plexus_str input, plexus_write_fn write,
+                                 void* write_data) {
+    try {
+      const std::string out = (*static_cast<ToolFunction*>(user_data))(Caller(caller), view(input));
+      write(write_data, str(out));
+      return PLEXUS_OK;
+    } catch (const Error& e) {
+      write(write_data, str(e.what()));  // the refusal's message, for the caller
+      return e.status() == PLEXUS_OK ? PLEXUS_ERR_INTERNAL : e.status();
+    } catch (const std::exception& e) {
+      write(write_data, str(e.what()));  // logged by the host, never shown to the caller
+      return PLEXUS_ERR_INTERNAL;
+    } catch (...) {
+      return PLEXUS_ERR_INTERNAL;
+    }
+  }
+  struct JobSlot {
+    JobFunction fn;
+    const plexus_host_api* api;
+  };
+  static plexus_status call_job(void* user_data, plexus_job* job, plexus_str payload, plexus_write_fn write,
+                                void* write_data) {
+    auto* slot = static_cast<JobSlot*>(user_data);
+    try {
+      const std::string out = slot->fn(Job(slot->api, job), view(payload));
+      write(write_data, str(out));
+      return PLEXUS_OK;
+    } catch (const Error& e) {
+      write(write_data, str(e.what()));  // recorded as the job's last error
+      return e.status() == PLEXUS_OK ? PLEXUS_ERR_INTERNAL : e.status();
+    } catch (const std::exception& e) {
+      write(write_data, str(e.what()));
+      return PLEXUS_ERR_INTERNAL;
+    } catch (...) {
+      return PLEXUS_ERR_INTERNAL;
+    }
+  }
   static void call_subscriber(void* user_data, plexus_str topic, plexus_str payload) {
     try {
       (*static_cast<std::function<void(std::string_view, std::string_view)>*>(user_data))(view(topic), view(payload));
@@ -506,6 +675,8 @@ class Host {
   std::list<RouteSlot> routes_;
   std::list<std::function<void()>> timers_;
   std::list<JsonFunction> functions_;
+  std::list<ToolFunction> tools_;
+  std::list<JobSlot> jobs_;
   std::list<KindSlots> kind_slots_;
   std::list<std::function<void(std::string_view, std::string_view)>> subscribers_;
 };
