@@ -17,6 +17,7 @@ const std::vector<PermissionInfo>& kernel_permissions() {
       {"admin.audit.view", "Read and verify the audit log"},
       {"admin.plugins.view", "See loaded plugins"},
       {"admin.plugins.manage", "Reload, enable and disable plugins"},
+      {"admin.cluster.view", "See this node, the leader and the nodes seen (every node of the cluster)"},
       {"admin.events.view", "Watch the events of the bus as they happen (every tenant's: the bus is node-wide)"},
       {"admin.events.publish", "Publish events on the bus, which also reach the other nodes"},
       {"tools.read", "See the tools plugins registered (GET /api/v1/tools)"},

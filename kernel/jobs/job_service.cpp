@@ -26,7 +26,7 @@ bool JobService::handle(const std::string& kind, JobHandler handler, const std::
   return true;
 }
 
-std::size_t JobService::unhandle_owner(const std::string& owner) {
+std::size_t JobService::unhandle_owner(const std::string& owner, std::chrono::milliseconds wait_at_most) {
   std::lock_guard change(change_mutex_);
   std::vector<std::string> kinds;
   {
@@ -35,7 +35,7 @@ std::size_t JobService::unhandle_owner(const std::string& owner) {
       if (holder == owner) kinds.push_back(kind);
   }
   for (const auto& kind : kinds) {
-    worker_.unhandle(kind);  // waits for that kind's running jobs
+    worker_.unhandle(kind, wait_at_most);  // waits for that kind's running jobs
     std::lock_guard lock(mutex_);
     owners_.erase(kind);
   }

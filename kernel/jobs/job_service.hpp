@@ -52,7 +52,11 @@ class JobService {
   // waiting stay queued until some node has a handler again. Must not be called from
   // one of the owner's own handlers (std::logic_error: it would wait for itself), and
   // a handler must not call handle() while its owner is being unhandled.
-  std::size_t unhandle_owner(const std::string& owner);
+  // `wait_at_most` bounds the wait per kind: a handler stuck longer keeps running, and
+  // the caller must keep its code loaded (the plugin host does: every call into plugin
+  // code holds a lease, and a generation with leases is never unloaded).
+  std::size_t unhandle_owner(const std::string& owner,
+                             std::chrono::milliseconds wait_at_most = std::chrono::milliseconds::max());
 
   // The kinds jobs are claimed for now (sorted); a kind whose owner is being unhandled
   // is gone from here at once.

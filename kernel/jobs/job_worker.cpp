@@ -45,7 +45,7 @@ void JobWorker::handle(const std::string& kind, JobHandler handler, bool replace
   wake_.notify_all();  // idle threads claim the new kind at once
 }
 
-bool JobWorker::unhandle(const std::string& kind) {
+bool JobWorker::unhandle(const std::string& kind, std::chrono::milliseconds wait_at_most) {
   if (current_run.worker == this && current_run.kind != nullptr && *current_run.kind == kind) {
     throw std::logic_error("a handler of job kind '" + kind + "' cannot take its own kind away");
   }
@@ -54,7 +54,12 @@ bool JobWorker::unhandle(const std::string& kind) {
   ++handlers_generation_;
   // Claims already under way may still return a job of the kind; it runs with the handler
   // they saw, so wait for those claims and for every running job of the kind.
-  finished_.wait(lock, [&] { return claiming_kinds_.count(kind) == 0 && running_kinds_.count(kind) == 0; });
+  const auto done = [&] { return claiming_kinds_.count(kind) == 0 && running_kinds_.count(kind) == 0; };
+  if (wait_at_most == std::chrono::milliseconds::max()) {
+    finished_.wait(lock, done);
+  } else {
+    finished_.wait_for(lock, wait_at_most, done);
+  }
   return true;
 }
 

@@ -67,8 +67,11 @@ class JobWorker {
   // returns once every job of the kind that was running (or being claimed) has
   // finished and been recorded, so after it returns the handler is never called
   // again. False when the kind had no handler. Called from a handler of that very
-  // kind it would wait for itself: std::logic_error.
-  bool unhandle(const std::string& kind);
+  // kind it would wait for itself: std::logic_error. `wait_at_most` bounds the wait:
+  // a handler stuck longer keeps running (its caller must keep its code alive) and
+  // unhandle returns without that guarantee.
+  bool unhandle(const std::string& kind,
+                std::chrono::milliseconds wait_at_most = std::chrono::milliseconds::max());
 
   std::vector<std::string> kinds() const;
 

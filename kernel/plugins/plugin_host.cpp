@@ -404,11 +404,12 @@ void PluginHost::publish(const std::string& owner, const Generation* generation)
 void PluginHost::swap_job_handlers(Generation* old, Generation* next) {
   auto* jobs = options_.jobs;
   if (!jobs) return;
-  // The old handlers go first (JobService waits for their running jobs), so the new
-  // generation's handle() for the same kinds is not refused as another owner's.
+  // The old handlers go first (JobService waits for their running jobs, up to the drain
+  // timeout: a stuck one holds its lease, so retire() keeps the old code loaded), so the
+  // new generation's handle() for the same kinds is not refused as another owner's.
   if (old) {
     try {
-      jobs->unhandle_owner(old->job_owner());
+      jobs->unhandle_owner(old->job_owner(), options_.drain_timeout);
     } catch (const std::exception& e) {
       logger()->error("plugin {}: cannot take its job handlers back: {}", old->name(), e.what());
     }

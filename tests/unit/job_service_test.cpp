@@ -140,6 +140,30 @@ TEST_CASE("unhandle_owner waits for the owner's running handlers: afterwards non
   CHECK(f.service.unhandle_owner("plugin-a") == 0);
 }
 
+TEST_CASE("unhandle_owner with a bound returns while a stuck handler still runs; the job ends later") {
+  Fixture f;
+  f.service.start();
+  std::promise<void> started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  REQUIRE(f.service.handle(
+      "stuck",
+      [&, released](JobContext&) {
+        started.set_value();
+        released.wait();
+        return json("late");
+      },
+      "plugin-a"));
+  const auto job = f.service.queue().enqueue({.kind = "stuck"});
+  started.get_future().wait();
+  // Returns although the handler has not: an unload is never held up forever by one job.
+  CHECK(f.service.unhandle_owner("plugin-a", 20ms) == 1);
+  CHECK(f.service.kinds().empty());
+  CHECK(f.state_of(job.id) == JobState::running);
+  release.set_value();
+  REQUIRE(Fixture::eventually([&] { return f.state_of(job.id) == JobState::succeeded; }));
+}
+
 TEST_CASE("a handler cannot unhandle its own owner (it would wait for itself)") {
   Fixture f;
   f.service.start();
