@@ -140,7 +140,7 @@ TEST_CASE("unhandle_owner waits for the owner's running handlers: afterwards non
   CHECK(f.service.unhandle_owner("plugin-a") == 0);
 }
 
-TEST_CASE("unhandle_owner with a bound returns while a stuck handler still runs; the job ends later") {
+TEST_CASE("unhandle_owner with a bound returns while a stuck handler still runs, the job ends later") {
   Fixture f;
   f.service.start();
   std::promise<void> started;
