@@ -20,6 +20,7 @@
 #include "kernel/events/redis_bridge.hpp"
 #include "kernel/log/log.hpp"
 #include "kernel/resources/bootstrap_bundles.hpp"
+#include "kernel/resources/change_events.hpp"
 #include "kernel/resources/resource_routes.hpp"
 #include "kernel/resources/retention_worker.hpp"
 #include "kernel/secrets/secret_file.hpp"
@@ -206,7 +207,8 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
   retention_ = std::make_unique<audit::RetentionWorker>(*audit_, config_.get_duration("audit.retention"),
                                                         audit_export_dir_of(config_));
 
-  resources_ = std::make_unique<resources::ResourceStore>(*database_, *audit_, resource_kinds_);
+  resources_ = std::make_unique<resources::ResourceStore>(*database_, *audit_, resource_kinds_,
+                                                          resources::publish_changes_on(bus_));
   resources::register_resource_routes(router_, *resources_);
   resource_retention_ = std::make_unique<resources::RetentionWorker>(
       *resources_, resources::retention_schedule_of(config_), metrics_);

@@ -57,6 +57,11 @@ nlohmann::json build_openapi(const http::Router& router, const std::string& vers
     operation["x-permission"] = route->permission.empty() ? "(none: denied)" : route->permission;
     if (route->permission == http::kPublic) {
       operation["security"] = nlohmann::json::array();
+    } else if (route->permission == http::kOptional) {
+      // Anonymous, or either credential.
+      operation["security"] = {nlohmann::json::object(), {{"bearer", nlohmann::json::array()}},
+                               {{"apiKey", nlohmann::json::array()}}};
+      operation["responses"]["401"] = error_response("Credentials sent but not valid");
     } else {
       operation["responses"]["401"] = error_response("No valid credentials");
       operation["responses"]["403"] = error_response("The caller lacks the permission");

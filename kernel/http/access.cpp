@@ -46,6 +46,7 @@ std::optional<Response> check_access(const Route& route, Request& request, Authe
     response.headers.set("WWW-Authenticate", "Bearer error=\"" + e.code() + "\"");
     return response;
   }
+  if (route.permission == kOptional) return std::nullopt;  // the handler decides
   if (request.caller->anonymous()) {
     auto response = Response::error(401, "unauthenticated", "this route needs credentials: a bearer token or an API key",
                                     nullptr, request.request_id);

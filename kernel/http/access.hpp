@@ -15,6 +15,9 @@ namespace plexus::http {
 // Route::permission values besides permission strings.
 inline constexpr std::string_view kPublic = "public";                // anyone, credentials ignored
 inline constexpr std::string_view kAuthenticated = "authenticated";  // any caller with valid credentials
+// Anyone; credentials, when sent, are checked (401 when not valid) so the handler knows
+// the caller and decides itself (the runtime APIs of api-manager: public ones or not).
+inline constexpr std::string_view kOptional = "optional";
 
 // Implemented by the identity service; the HTTP layer only calls it.
 class Authenticator {

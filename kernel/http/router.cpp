@@ -98,8 +98,10 @@ void Router::insert(Table& table, Route route) {
   auto segments = compile(route.pattern);
   for (const auto& existing : table.entries) {
     if (existing.route->method == route.method && existing.route->pattern == route.pattern) {
-      throw std::invalid_argument("route " + route.method + " " + route.pattern + " is already registered by " +
-                                  existing.route->owner);
+      const auto& owner = existing.route->owner;
+      throw std::invalid_argument("route " + route.method + " " + route.pattern +
+                                  " is already registered by " +
+                                  (owner == "kernel" ? std::string("the kernel") : "plugin " + owner));
     }
   }
   table.entries.push_back({std::make_shared<const Route>(std::move(route)), std::move(segments)});

@@ -122,7 +122,9 @@ Response list_permissions(Services& s, Request&) {
   if (s.router != nullptr) {
     for (const auto& route : s.router->routes()) {
       const auto& permission = route->permission;
-      if (permission.empty() || permission == http::kPublic || permission == http::kAuthenticated) continue;
+      if (permission.empty() || permission == http::kPublic || permission == http::kAuthenticated ||
+          permission == http::kOptional)
+        continue;
       auto& entry = catalogue[permission];
       if (entry.owner.empty()) {
         entry.owner = route->owner;

@@ -262,10 +262,17 @@ plexus_status route_add(plexus_host* host, const plexus_route* route) {
   }
   const std::string method(view(route->method));
   const std::string pattern(view(route->pattern));
-  const auto& prefix = generation->manifest().route_prefix;
-  const bool under_prefix = pattern == prefix || pattern.starts_with(prefix + "/");
-  if (!under_prefix) {
-    return fail(PLEXUS_ERR_DENIED, "route " + pattern + " is outside the plugin's route prefix " + prefix);
+  const auto& prefixes = generation->manifest().route_prefixes;
+  if (!route_allowed(pattern, prefixes)) {
+    if (prefixes.empty()) {
+      return fail(
+          PLEXUS_ERR_DENIED,
+          "route " + pattern + " is refused: the manifest permits no routes (permissions.routes: [])");
+    }
+    std::string listed;
+    for (const auto& prefix : prefixes) listed += (listed.empty() ? "" : ", ") + prefix;
+    return fail(PLEXUS_ERR_DENIED, "route " + pattern + " is outside the plugin's route prefix" +
+                                       (prefixes.size() > 1 ? "es " : " ") + listed);
   }
   static const std::vector<std::string> methods{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
   if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
@@ -578,6 +585,10 @@ plexus_status tool_register(plexus_host* host, const plexus_tool* tool) {
 
 // ---- events ----------------------------------------------------------------------
 
+// Topics only the kernel publishes (resource changes): a plugin allowed to subscribe to
+// them must not be able to forge them.
+bool kernel_topic(std::string_view topic) { return topic.starts_with("resource."); }
+
 plexus_status event_publish(plexus_host* host, plexus_str topic, plexus_str payload_json) {
   auto* generation = generation_of(host);
   if (!generation) return fail(PLEXUS_ERR_INVALID, "event_publish without a host");
@@ -586,6 +597,8 @@ plexus_status event_publish(plexus_host* host, plexus_str topic, plexus_str payl
   if (!topic_allowed(name, generation->manifest().event_patterns)) {
     return fail(PLEXUS_ERR_DENIED, "topic '" + name + "' is outside the manifest's permissions.events");
   }
+  if (kernel_topic(name))
+    return fail(PLEXUS_ERR_DENIED, "topic '" + name + "' is published by the kernel only");
   if (!nlohmann::json::accept(view(payload_json))) return fail(PLEXUS_ERR_INVALID, "event payload is not valid JSON");
   generation->host().bus().publish(name, view(payload_json));
   return PLEXUS_OK;
@@ -740,6 +753,8 @@ plexus_status event_publish_keyed(plexus_host* host, plexus_str topic, plexus_st
   if (!topic_allowed(name, generation->manifest().event_patterns)) {
     return fail(PLEXUS_ERR_DENIED, "topic '" + name + "' is outside the manifest's permissions.events");
   }
+  if (kernel_topic(name))
+    return fail(PLEXUS_ERR_DENIED, "topic '" + name + "' is published by the kernel only");
   if (!nlohmann::json::accept(view(payload_json))) return fail(PLEXUS_ERR_INVALID, "event payload is not valid JSON");
   generation->host().bus().publish(name, view(payload_json), view(key));
   return PLEXUS_OK;
@@ -857,6 +872,14 @@ plexus_status db_migrate(plexus_host* host, plexus_str migrations_json) {
   return PLEXUS_OK;
 }
 
+// The database's own message: SOCI's what() adds the statement and every bound value
+// ("... with :password=..."), and a plugin may log what it gets back.
+std::string without_values(const soci::soci_error& error) {
+  auto message = error.get_error_message();
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return message;
+}
+
 plexus_status db_query(plexus_host* host, plexus_str sql, plexus_str params_json, uint64_t max_rows,
                        plexus_write_fn write, void* write_data) {
   auto* generation = generation_of(host);
@@ -874,6 +897,8 @@ plexus_status db_query(plexus_host* host, plexus_str sql, plexus_str params_json
     write(write_data, str(text));
   } catch (const store::SqlParameterError& e) {
     return fail(PLEXUS_ERR_INVALID, std::string("db_query: ") + e.what());
+  } catch (const soci::soci_error& e) {
+    return fail(PLEXUS_ERR_INTERNAL, std::string("db_query: ") + without_values(e));
   } catch (const std::exception& e) {
     return fail(PLEXUS_ERR_INTERNAL, std::string("db_query: ") + e.what());
   }
@@ -893,6 +918,8 @@ plexus_status db_exec(plexus_host* host, plexus_str sql, plexus_str params_json,
     if (out_changed) *out_changed = changed;
   } catch (const store::SqlParameterError& e) {
     return fail(PLEXUS_ERR_INVALID, std::string("db_exec: ") + e.what());
+  } catch (const soci::soci_error& e) {
+    return fail(PLEXUS_ERR_INTERNAL, std::string("db_exec: ") + without_values(e));
   } catch (const std::exception& e) {
     return fail(PLEXUS_ERR_INTERNAL, std::string("db_exec: ") + e.what());
   }

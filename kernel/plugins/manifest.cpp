@@ -293,6 +293,7 @@ class ManifestParser {
 
   void permissions(const std::map<std::string, Entry>& entries) {
     manifest_.route_prefix = "/api/v1/" + manifest_.name;
+    manifest_.route_prefixes = {manifest_.route_prefix};
     manifest_.event_patterns = {manifest_.name + ".>"};
     manifest_.service_patterns = {manifest_.name + ".>"};
     manifest_.job_patterns = {manifest_.name + ".>"};
@@ -306,15 +307,7 @@ class ManifestParser {
            "expected a mapping with routes, events, services and jobs, got " + describe_node(value));
     }
     const auto permissions = entries_of(value, "permissions", {"routes", "events", "services", "jobs"});
-    if (auto routes = permissions.find("routes"); routes != permissions.end()) {
-      std::string prefix =
-          string_value(routes->second, "permissions.routes", "a route prefix such as /api/v1/hello");
-      while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
-      if (std::string problem = check_route_prefix(prefix); !problem.empty()) {
-        fail(where(routes->second), "permissions.routes", problem);
-      }
-      manifest_.route_prefix = prefix;
-    }
+    if (auto routes = permissions.find("routes"); routes != permissions.end()) route_prefixes(routes->second);
     if (auto events = permissions.find("events"); events != permissions.end()) {
       manifest_.event_patterns =
           string_list(events->second, "permissions.events", "[hello.*]", check_pattern);
@@ -326,6 +319,45 @@ class ManifestParser {
     if (auto jobs = permissions.find("jobs"); jobs != permissions.end()) {
       manifest_.job_patterns = string_list(jobs->second, "permissions.jobs", "[hello.*]", check_pattern);
     }
+  }
+
+  // `routes:` is one prefix or a list of them, each checked by check_route_prefix.
+  void route_prefixes(const Entry& entry) {
+    const std::string path = "permissions.routes";
+    const SourcePosition position = remember(path, entry);
+    std::vector<std::string> prefixes;
+    auto add = [&](std::string prefix, SourcePosition at) {
+      while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+      if (std::string problem = check_route_prefix(prefix); !problem.empty()) fail(at, path, problem);
+      for (const auto& earlier : prefixes) {
+        if (earlier == prefix) fail(at, path, single_quoted(prefix) + " is listed twice");
+        if (route_allowed(prefix, earlier) || route_allowed(earlier, prefix)) {
+          fail(at, path,
+               single_quoted(prefix) + " overlaps " + single_quoted(earlier) + ": list the outer one only");
+        }
+      }
+      prefixes.push_back(std::move(prefix));
+    };
+    if (entry.value.IsSequence()) {
+      std::size_t index = 0;
+      for (const YAML::Node& item : entry.value) {
+        const SourcePosition item_position = position_of(item.Mark());
+        manifest_.positions[path + "[" + std::to_string(index++) + "]"] = item_position;
+        if (!item.IsScalar()) {
+          fail(item_position, path,
+               "expected a list of route prefixes, got " + describe_node(item) + " in it");
+        }
+        add(item.Scalar(), item_position);
+      }
+    } else if (entry.value.IsScalar()) {
+      add(entry.value.Scalar(), position);
+    } else {
+      fail(position, path,
+           "expected a route prefix such as /api/v1/hello or a list such as [/api/v1/hello, /runtime], got " +
+               describe_node(entry.value));
+    }
+    manifest_.route_prefixes = std::move(prefixes);
+    manifest_.route_prefix = manifest_.route_prefixes.empty() ? "" : manifest_.route_prefixes.front();
   }
 
   static std::string check_route_prefix(const std::string& prefix) {
@@ -1025,6 +1057,11 @@ bool route_allowed(std::string_view route, std::string_view prefix) {
   if (route.size() >= 2 && route.substr(route.size() - 2) == "/.") return false;
   if (route.substr(0, prefix.size()) != prefix) return false;
   return route.size() == prefix.size() || route[prefix.size()] == '/' || prefix == "/";
+}
+
+bool route_allowed(std::string_view route, const std::vector<std::string>& prefixes) {
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [route](const std::string& prefix) { return route_allowed(route, prefix); });
 }
 
 }  // namespace plexus::plugins

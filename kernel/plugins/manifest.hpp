@@ -60,7 +60,11 @@ struct Manifest {
   // The manifest's `requires:` (a C++20 keyword, hence the name): plugin names to
   // start first, in manifest order, no duplicates.
   std::vector<std::string> requirements;
-  std::string route_prefix;                          // "/api/v1/<name>" by default; no trailing slash
+  // Route prefixes the plugin may register routes under: `permissions.routes`, one
+  // prefix or a list; {"/api/v1/<name>"} by default; no trailing slashes, none under
+  // another; empty when the manifest says `routes: []`.
+  std::vector<std::string> route_prefixes;
+  std::string route_prefix;                          // the first of route_prefixes, "" when there are none
   std::vector<std::string> event_patterns;           // default {"<name>.>"}
   std::vector<std::string> service_patterns;         // default {"<name>.>"}
   std::vector<std::string> job_patterns;             // job kinds; default {"<name>.>"}
@@ -141,5 +145,7 @@ bool topic_allowed(std::string_view topic_or_pattern, const std::vector<std::str
 // True when `route` ("/api/v1/hello/{id}") lies under `prefix` ("/api/v1/hello")
 // at a segment boundary ("/api/v1/helloworld" does not).
 bool route_allowed(std::string_view route, std::string_view prefix);
+// True when `route` lies under one of `prefixes`.
+bool route_allowed(std::string_view route, const std::vector<std::string>& prefixes);
 
 }  // namespace plexus::plugins

@@ -116,7 +116,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
                                                      const ImportOptions& options) {
   const auto entries = read_bundle(kinds_, caller, bundle, options);
   const std::string& reason = options.reason;
-  return write([&](soci::session& sql) {
+  return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     std::vector<ImportItem> items;
     for (const auto& entry : entries) {
       if (!entry.kind) {
@@ -158,6 +158,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
         }
       }
       auto stages = row->stages();
+      const auto initial = stages;
       for (const auto& stage : entry.stages)
         (stage == kStaging ? stages.staging : stages.production) = row->revision;
       if (stages.staging != row->staging || stages.production != row->production) {
@@ -169,6 +170,10 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
               {{"stages", to_json(row->stages())}}, {{"reason", reason}});
       }
       item.revision = row->revision;
+      if (item.outcome != "unchanged" || stages.staging != initial.staging ||
+          stages.production != initial.production) {
+        changes.push_back({caller.tenant, name, entry.id, row->revision, std::nullopt, "imported"});
+      }
       items.push_back(std::move(item));
     }
     return items;

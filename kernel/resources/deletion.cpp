@@ -42,7 +42,7 @@ std::vector<ResourceRef> ResourceStore::referrers(const auth::Caller& caller, st
 Resource ResourceStore::remove(const auth::Caller& caller, std::string_view kind, const std::string& id,
                                std::optional<std::int64_t> expected_revision, const std::string& reason) {
   kinds_.require(kind);
-  return write([&](soci::session& sql) {
+  return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind, id, true, false);
     if (expected_revision && row.revision != *expected_revision)
       stale_revision(*expected_revision, row.revision);
@@ -58,6 +58,7 @@ Resource ResourceStore::remove(const auth::Caller& caller, std::string_view kind
     update_row(sql, caller.tenant, row);
     audit(sql, caller, "delete", kind, id, state_view(row.revision, false), state_view(row.revision, true),
           {{"reason", reason}});
+    changes.push_back({caller.tenant, row.kind, id, row.revision, std::nullopt, "deleted"});
     return resource_of(sql, caller.tenant, row, false);
   });
 }
@@ -65,7 +66,7 @@ Resource ResourceStore::remove(const auth::Caller& caller, std::string_view kind
 Resource ResourceStore::restore(const auth::Caller& caller, std::string_view kind, const std::string& id,
                                 const std::string& reason) {
   kinds_.require(kind);
-  return write([&](soci::session& sql) {
+  return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind, id, true, true);
     if (!row.deleted) conflict("not_deleted", std::string(kind) + " '" + id + "' is not deleted");
     row.deleted = false;
@@ -74,6 +75,7 @@ Resource ResourceStore::restore(const auth::Caller& caller, std::string_view kin
     update_row(sql, caller.tenant, row);
     audit(sql, caller, "restore", kind, id, state_view(row.revision, true), state_view(row.revision, false),
           {{"reason", reason}});
+    changes.push_back({caller.tenant, row.kind, id, row.revision, std::nullopt, "restored"});
     return resource_of(sql, caller.tenant, row, true);
   });
 }

@@ -61,7 +61,7 @@ Resource ResourceStore::rollback(const auth::Caller& caller, std::string_view ki
                                  const std::string& id, std::int64_t to_revision, const std::string& reason,
                                  std::optional<std::int64_t> expected_revision) {
   const auto kind = kinds_.require(kind_name);
-  return write([&](soci::session& sql) {
+  return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind_name, id, true, false);
     if (expected_revision && row.revision != *expected_revision)
       stale_revision(*expected_revision, row.revision);
@@ -74,6 +74,7 @@ Resource ResourceStore::rollback(const auth::Caller& caller, std::string_view ki
     audit(sql, caller, "rollback", kind_name, id,
           {{"revision", before.number}, {"content", kind->shown(before.content)}},
           {{"revision", row.revision}, {"content", shown}}, {{"reason", why}, {"to_revision", to_revision}});
+    changes.push_back({caller.tenant, row.kind, id, row.revision, std::nullopt, "rolled_back"});
     Resource resource = resource_of(sql, caller.tenant, row, false);
     resource.content = shown;
     resource.pending_promotion = pending_promotion(sql, caller.tenant, kind_name, id);

@@ -96,7 +96,7 @@ PromotionResult ResourceStore::promote(const auth::Caller& caller, std::string_v
     checked = promotion_target(row.revision, row.staging, kind_name, id, stage, revision);
     run_pre_promotion(sql, *kind, caller.tenant, id, stage, checked);
   }
-  return write([&](soci::session& sql) {
+  return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind_name, id, true, false);
     const auto target = promotion_target(row.revision, row.staging, kind_name, id, stage, revision);
     if (target != checked) {
@@ -142,6 +142,7 @@ PromotionResult ResourceStore::promote(const auth::Caller& caller, std::string_v
       update_row(sql, caller.tenant, row);
       audit(sql, caller, "promote", kind_name, id, {{"stages", before}}, {{"stages", to_json(row.stages())}},
             {{"stage", std::string(stage)}, {"revision", target}, {"reason", reason}});
+      changes.push_back({caller.tenant, row.kind, id, target, std::string(stage), "promoted"});
     }
     result.resource = resource_of(sql, caller.tenant, row, true);
     return result;
@@ -168,7 +169,7 @@ Resource ResourceStore::approve(const auth::Caller& caller, std::string_view kin
     run_pre_promotion(sql, *kind, caller.tenant, id, pending->stage, pending->revision);
     asked = std::move(*pending);
   }
-  return write([&](soci::session& sql) {
+  return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind_name, id, true, false);
     const auto pending = pending_promotion(sql, caller.tenant, kind_name, id);
     if (!pending || pending->id != asked.id) {
@@ -193,6 +194,7 @@ Resource ResourceStore::approve(const auth::Caller& caller, std::string_view kin
            {"stage", pending->stage},
            {"revision", pending->revision},
            {"reason", reason}});
+    changes.push_back({caller.tenant, row.kind, id, pending->revision, pending->stage, "promoted"});
     return resource_of(sql, caller.tenant, row, true);
   });
 }

@@ -53,6 +53,21 @@ struct Revision {
   nlohmann::json content;  // not loaded in listings
 };
 
+// What one committed write changed, for the store's change listener: plexusd
+// publishes it on the event bus (docs/resources.md "Change events"). Never the
+// content, which may hold secrets.
+struct ResourceChange {
+  std::string tenant, kind, id;
+  std::int64_t revision = 0;         // current after the change; promoted: the one the stage points at
+  std::optional<std::string> stage;  // promoted: "staging" or "production"; otherwise none
+  std::string action;                // saved | deleted | restored | promoted | rolled_back | imported
+};
+
+// "resource.<kind>.changed" (kind names are valid topic segments).
+std::string change_topic(const ResourceChange& change);
+// {"tenant","kind","id","revision","stage","action"}, stage null when none.
+nlohmann::json to_json(const ResourceChange& change);
+
 nlohmann::json to_json(const Stages& stages);
 nlohmann::json to_json(const PromotionRequest& request);
 // Both with "content"; listings erase it.

@@ -57,4 +57,15 @@ nlohmann::json to_json(const Revision& revision) {
   return out;
 }
 
+std::string change_topic(const ResourceChange& change) { return "resource." + change.kind + ".changed"; }
+
+nlohmann::json to_json(const ResourceChange& change) {
+  return {{"tenant", change.tenant},
+          {"kind", change.kind},
+          {"id", change.id},
+          {"revision", change.revision},
+          {"stage", change.stage ? nlohmann::json(*change.stage) : nlohmann::json(nullptr)},
+          {"action", change.action}};
+}
+
 }  // namespace plexus::resources

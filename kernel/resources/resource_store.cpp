@@ -1,6 +1,9 @@
 // The core of the store: rows and revisions, create, update, get and list.
 #include <set>
 
+#include <spdlog/logger.h>
+
+#include "kernel/log/log.hpp"
 #include "kernel/resources/content_hash.hpp"
 #include "kernel/resources/store_internal.hpp"
 #include "kernel/resources/store_schema.hpp"
@@ -24,9 +27,23 @@ bool is_resource_id(std::string_view id) {
   return true;
 }
 
-ResourceStore::ResourceStore(store::Database& database, audit::AuditLog& audit, ResourceKinds& kinds)
-    : database_(database), audit_(audit), kinds_(kinds) {
+ResourceStore::ResourceStore(store::Database& database, audit::AuditLog& audit, ResourceKinds& kinds,
+                             ChangeListener on_change)
+    : database_(database), audit_(audit), kinds_(kinds), on_change_(std::move(on_change)) {
   store::migrate(database_, kComponent, store_migrations());
+}
+
+void ResourceStore::announce(const std::vector<ResourceChange>& changes) const {
+  if (!on_change_) return;
+  for (const auto& change : changes) {
+    try {
+      on_change_(change);
+    } catch (const std::exception& e) {
+      log::get("resources")
+          ->error("change listener failed for {}/{} ({}): {}", change.kind, change.id, change.action,
+                  e.what());
+    }
+  }
 }
 
 // ---- rows and revisions ------------------------------------------------------------
@@ -223,7 +240,7 @@ Resource ResourceStore::create(const auth::Caller& caller, std::string_view kind
                           {{"field", "id"}});
   }
   kind->require_valid(content);
-  return write([&](soci::session& sql) {
+  return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     if (auto existing = load_row(sql, caller.tenant, kind_name, id, true)) {
       conflict("already_exists",
                std::string(kind_name) + " '" + id + "' already exists" +
@@ -233,6 +250,7 @@ Resource ResourceStore::create(const auth::Caller& caller, std::string_view kind
     auto row = insert_resource(sql, caller, kind_name, id);
     const auto shown = kind->shown(append_revision(sql, *kind, caller, row, content, reason).content);
     audit(sql, caller, "create", kind_name, id, nullptr, content_view(row.revision, shown), {{"reason", reason}});
+    changes.push_back({caller.tenant, row.kind, id, row.revision, std::nullopt, "saved"});
     Resource resource = resource_of(sql, caller.tenant, row, false);
     resource.content = shown;
     return resource;
@@ -244,7 +262,7 @@ Resource ResourceStore::update(const auth::Caller& caller, std::string_view kind
                                const std::string& reason) {
   const auto kind = kinds_.require(kind_name);
   kind->require_valid(content);
-  return write([&](soci::session& sql) {
+  return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind_name, id, true, false);
     if (expected_revision && row.revision != *expected_revision)
       stale_revision(*expected_revision, row.revision);
@@ -252,6 +270,7 @@ Resource ResourceStore::update(const auth::Caller& caller, std::string_view kind
     const auto shown = kind->shown(append_revision(sql, *kind, caller, row, content, reason).content);
     audit(sql, caller, "update", kind_name, id, content_view(before.number, kind->shown(before.content)),
           content_view(row.revision, shown), {{"reason", reason}});
+    changes.push_back({caller.tenant, row.kind, id, row.revision, std::nullopt, "saved"});
     Resource resource = resource_of(sql, caller.tenant, row, false);
     resource.content = shown;
     resource.pending_promotion = pending_promotion(sql, caller.tenant, kind_name, id);

@@ -79,10 +79,16 @@ struct PruneResult {
 // True for [A-Za-z0-9][A-Za-z0-9._-]{0,127}: ids travel as a URL segment.
 bool is_resource_id(std::string_view id);
 
+// Told of every change after its transaction committed, on the writer's thread, in
+// the order the changes were made; never for a write that failed or rolled back.
+// An exception it throws is logged, not passed to the writer (the write stands).
+using ChangeListener = std::function<void(const ResourceChange&)>;
+
 class ResourceStore {
  public:
   // Applies the "kernel.resources" migrations.
-  ResourceStore(store::Database& database, audit::AuditLog& audit, ResourceKinds& kinds);
+  ResourceStore(store::Database& database, audit::AuditLog& audit, ResourceKinds& kinds,
+                ChangeListener on_change = {});
 
   ResourceKinds& kinds() { return kinds_; }
 
@@ -189,13 +195,16 @@ class ResourceStore {
   void audit(soci::session& sql, const auth::Caller& caller, std::string action, std::string_view kind,
              const std::string& id, nlohmann::json before, nlohmann::json after,
              nlohmann::json details = nullptr);
-  // Runs `work` in a write transaction and commits it.
+  // Runs `work(sql, changes)` in a write transaction and commits it, then tells the
+  // listener of the changes `work` appended.
   template <class Work>
   auto write(Work&& work);
+  void announce(const std::vector<ResourceChange>& changes) const;
 
   store::Database& database_;
   audit::AuditLog& audit_;
   ResourceKinds& kinds_;
+  ChangeListener on_change_;
 };
 
 }  // namespace plexus::resources

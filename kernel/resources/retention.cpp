@@ -17,7 +17,7 @@ PruneResult ResourceStore::prune(const RetentionPolicy& policy, store::TimePoint
   PruneResult result;
   // One transaction per tenant, with its audit row: the tenant's history changed.
   for (const auto& tenant : tenants) {
-    result.removed += write([&](soci::session& sql) -> std::int64_t {
+    result.removed += write([&](soci::session& sql, std::vector<ResourceChange>&) -> std::int64_t {
       soci::statement statement =
           (sql.prepare
                << "DELETE FROM resource_revisions WHERE tenant_id = :tenant AND created_at < :cutoff "

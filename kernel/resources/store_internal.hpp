@@ -32,14 +32,26 @@ struct ResourceStore::Row {
 
 template <class Work>
 auto ResourceStore::write(Work&& work) {
-  soci::session sql(database_.pool());
-  store::Transaction transaction(sql);
-  if constexpr (std::is_void_v<decltype(work(sql))>) {
-    work(sql);
-    transaction.commit();
+  std::vector<ResourceChange> changes;
+  // The session goes back to the pool before the listener runs.
+  auto run = [&] {
+    soci::session sql(database_.pool());
+    store::Transaction transaction(sql);
+    if constexpr (std::is_void_v<decltype(work(sql, changes))>) {
+      work(sql, changes);
+      transaction.commit();
+    } else {
+      auto result = work(sql, changes);
+      transaction.commit();
+      return result;
+    }
+  };
+  if constexpr (std::is_void_v<decltype(run())>) {
+    run();
+    announce(changes);
   } else {
-    auto result = work(sql);
-    transaction.commit();
+    auto result = run();
+    announce(changes);
     return result;
   }
 }

@@ -298,6 +298,73 @@ TEST_CASE("a route outside the declared prefix fails the plugin's start", "[plug
   REQUIRE(f.client().Get("/api/v1/somebody-else/x")->status == 404);
 }
 
+TEST_CASE("a plugin serves routes under each of its route prefixes, and no other plugin's route",
+          "[plugins][security]") {
+  Fixture f;
+  const std::string shared = "config:\n  extra_route: /runtime/probe-shared\n";
+  f.write_manifest("probe-a.yaml",
+                   manifest("probe-a", "libplexus_test_probe_a.so",
+                            "permissions:\n  routes: [/api/v1/probe-a, /runtime]\n" + shared));
+  // probe-b may serve under /runtime too, but the route probe-a has is not free.
+  f.write_manifest("probe-b.yaml",
+                   manifest("probe-b", "libplexus_test_probe_b.so",
+                            "permissions:\n  routes: [/api/v1/probe-b, /runtime]\n" + shared));
+  f.host->start();
+  auto client = f.client();
+  REQUIRE(f.plugin("probe-a")["state"] == "running");
+  REQUIRE(generation_of(client, "probe-a") == 1);
+  auto extra = client.Get("/runtime/probe-shared");
+  REQUIRE(extra->status == 200);
+  REQUIRE(nlohmann::json::parse(extra->body)["plugin"] == "probe-a");
+  const auto refused = f.plugin("probe-b");
+  REQUIRE(refused["state"] == "failed");
+  REQUIRE(refused["last_error"] == "route GET /runtime/probe-shared is already registered by plugin probe-a");
+  REQUIRE(client.Get("/api/v1/probe-b/generation")->status == 404);  // none of its routes went in
+
+  // A reload of the owner keeps its route; with another route probe-b starts next to it.
+  REQUIRE(f.host->reload("probe-a").ok);
+  REQUIRE(nlohmann::json::parse(client.Get("/runtime/probe-shared")->body)["plugin"] == "probe-a");
+  f.write_manifest(
+      "probe-b.yaml",
+      manifest("probe-b", "libplexus_test_probe_b.so",
+               "permissions:\n  routes: [/api/v1/probe-b, /runtime]\nconfig:\n  extra_route: /runtime/b\n"));
+  f.host->rescan();
+  REQUIRE(f.plugin("probe-b")["state"] == "running");
+  REQUIRE(nlohmann::json::parse(client.Get("/runtime/b")->body)["plugin"] == "probe-b");
+  REQUIRE(nlohmann::json::parse(client.Get("/runtime/probe-shared")->body)["plugin"] == "probe-a");
+
+  // Outside every prefix is refused, naming them all.
+  f.write_manifest("probe-b.yaml", manifest("probe-b", "libplexus_test_probe_b.so",
+                                            "permissions:\n  routes: [/api/v1/probe-b, /runtime/b]\n"
+                                            "config:\n  extra_route: /runtime/c\n"));
+  const auto outside = f.host->reload("probe-b");
+  REQUIRE_FALSE(outside.ok);
+  REQUIRE_THAT(outside.message, Catch::Contains("route /runtime/c is outside the plugin's route prefixes "
+                                                "/api/v1/probe-b, /runtime/b"));
+  REQUIRE(client.Get("/runtime/c")->status == 404);
+  // The old generation serves on.
+  REQUIRE(nlohmann::json::parse(client.Get("/runtime/b")->body)["plugin"] == "probe-b");
+}
+
+TEST_CASE("a plugin may follow resource changes but never publish them", "[plugins][security][events]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so",
+                                            "permissions:\n  events: [probe-a.>, resource.note.>]\n"
+                                            "config:\n  publish: \"yes\"\n"));
+  f.host->start();
+  REQUIRE(f.plugin("probe-a")["state"] == "running");
+  std::vector<std::string> seen;
+  f.bus.subscribe(">", [&](std::string_view topic, std::string_view) { seen.emplace_back(topic); });
+  auto client = f.client();
+  REQUIRE(client.Post("/api/v1/probe-a/publish/probe-a.hello", "{}", "application/json")->status == 200);
+  const auto forged = client.Post("/api/v1/probe-a/publish/resource.note.changed", "{}", "application/json");
+  REQUIRE(forged->status == 400);
+  const auto error = nlohmann::json::parse(forged->body);
+  CHECK(error["status"] == PLEXUS_ERR_DENIED);
+  CHECK_THAT(error["message"].get<std::string>(), Catch::Contains("published by the kernel only"));
+  CHECK(seen == std::vector<std::string>{"probe-a.hello"});
+}
+
 TEST_CASE("a failing new generation leaves the old one serving", "[plugins][reload]") {
   Fixture f;
   f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so"));
@@ -367,6 +434,11 @@ TEST_CASE("plugins keep their own tables in the kernel database with bound value
   CHECK(bad->status == 400);
   CHECK(nlohmann::json::parse(bad->body)["status"] == PLEXUS_ERR_INVALID);
   CHECK_THAT(bad->body, Catch::Contains(":missing has no value"));
+  // The database's refusal reaches the plugin without the bound values (they may be secrets).
+  const auto refused = client.Post("/api/v1/probe-a/refused?secret=Opal-Harbour-77", "", "text/plain");
+  CHECK(refused->status == 400);
+  CHECK_THAT(refused->body, Catch::Contains("no_such_column"));
+  CHECK_THAT(refused->body, !Catch::Contains("Opal-Harbour-77"));
   // The migration is recorded under the plugin's own component.
   CHECK(plexus::store::schema_version(f.database, "plugin:probe-a") == 1);
   // A reload runs the migrations again: nothing to do, the data stays.

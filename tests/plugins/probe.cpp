@@ -48,6 +48,17 @@ void add_database_routes(plexus::sdk::Host& h, const std::string& prefix) {
             res.json(200, h.db_query("SELECT COUNT(*) AS n FROM " + table + " WHERE who = :who",
                                      "{\"who\":" + json_quote(req.query("who")) + "}"));
           });
+  // A statement the database refuses, with a value that must not come back in the error.
+  h.route("POST", prefix + "/refused", plexus::sdk::kPublic,
+          [&h, table](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              h.db_exec("INSERT INTO " + table + " (no_such_column) VALUES (:secret)",
+                        "{\"secret\":" + json_quote(req.query("secret")) + "}");
+              res.text(200, "no error");
+            } catch (const plexus::sdk::Error& e) {
+              res.json(400, "{\"status\":" + std::to_string(e.status()) + ",\"message\":" + json_quote(e.what()) + "}");
+            }
+          });
   h.route("GET", prefix + "/bad-sql", plexus::sdk::kPublic,
           [&h](const plexus::sdk::Request&, plexus::sdk::Response& res) {
             try {
@@ -262,6 +273,26 @@ class Probe : public plexus::sdk::Plugin {
     if (config_value(config, "bad_route") == "yes") {
       h.route("GET", "/api/v1/somebody-else/x", plexus::sdk::kPublic, [](const plexus::sdk::Request&, plexus::sdk::Response&) {});
     }
+    // A route anywhere, e.g. under a second prefix of the manifest's permissions.routes.
+    if (const auto extra = config_value(config, "extra_route"); !extra.empty()) {
+      h.route("GET", extra, plexus::sdk::kPublic,
+              [](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+                res.json(200, R"({"plugin":")" PROBE_NAME R"("})");
+              });
+    }
+    // Publishes the body on the topic in the path; the answer is the error, if any.
+    if (config_value(config, "publish") == "yes") {
+      h.route("POST", prefix + "/publish/{topic}", plexus::sdk::kPublic,
+              [&h](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+                try {
+                  h.publish(req.param("topic"), req.body());
+                  res.json(200, R"({"ok":true})");
+                } catch (const plexus::sdk::Error& e) {
+                  res.json(400, "{\"status\":" + std::to_string(e.status()) +
+                                    ",\"message\":" + json_quote(e.what()) + "}");
+                }
+              });
+    }
     if (config_value(config, "database") == "yes") add_database_routes(h, prefix);
     if (config_value(config, "resources") == "yes") add_resource_routes(h, prefix);
     if (config_value(config, "tools") == "yes") add_tool_routes(h, prefix, release);
@@ -275,8 +306,9 @@ class Probe : public plexus::sdk::Plugin {
 
 }  // namespace
 
-PLEXUS_PLUGIN(Probe, PROBE_NAME, PROBE_VERSION,
-              R"({"type":"object","properties":{"release_file":{"type":"string"},"timer_file":{"type":"string"},
+PLEXUS_PLUGIN(
+    Probe, PROBE_NAME, PROBE_VERSION,
+    R"({"type":"object","properties":{"release_file":{"type":"string"},"timer_file":{"type":"string"},
                   "bad_route":{"type":"string"},"database":{"type":"string"},"resources":{"type":"string"},
-                  "tools":{"type":"string"},"jobs":{"type":"string"}},
+                  "tools":{"type":"string"},"jobs":{"type":"string"},"extra_route":{"type":"string"},"publish":{"type":"string"}},
                   "additionalProperties":false})")

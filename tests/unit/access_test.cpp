@@ -57,6 +57,7 @@ struct Fixture {
     router.add(route("PUT", "/notes/{id}", "notes.note.write:{id}"));
     router.add(route("GET", "/admin", "admin.users.view"));
     router.add(route("GET", "/undeclared", ""));
+    router.add(route("GET", "/optional", "optional"));
     plexus::http::ServerOptions options;
     options.listeners[0].port = 0;
     options.authenticator = authenticator;
@@ -130,6 +131,19 @@ TEST_CASE("the handler sees the authenticated caller", "[access]") {
   CHECK(nlohmann::json::parse(result->body)["caller"] == "user:editor");
   auto open = client.Get("/open");
   CHECK(nlohmann::json::parse(open->body)["caller"] == "anonymous");
+}
+
+TEST_CASE("optional routes let anonymous callers through and check credentials that are sent", "[access]") {
+  Fixture f;
+  httplib::Client client("127.0.0.1", f.server->port());
+  auto anonymous = client.Get("/optional");
+  REQUIRE(anonymous);
+  CHECK(anonymous->status == 200);
+  CHECK(nlohmann::json::parse(anonymous->body)["caller"] == "anonymous");
+  auto known = client.Get("/optional", {{"Authorization", "Bearer viewer"}});
+  REQUIRE(known);
+  CHECK(nlohmann::json::parse(known->body)["caller"] == "user:viewer");
+  CHECK(f.status("GET", "/optional", "bad") == 401);
 }
 
 TEST_CASE("every response carries the protective headers", "[access]") {

@@ -300,7 +300,57 @@ TEST_CASE("route prefixes", "[manifest]") {
           "expected a route prefix outside the kernel's /api/v1/auth, got '/api/v1/auth/x'");
   refused("/api/v1/resources",
           "expected a route prefix outside the kernel's /api/v1/resources, got '/api/v1/resources'");
-  refused("[/api/v1/a]", "expected a route prefix such as /api/v1/hello, got a list");
+  refused("{a: b}",
+          "expected a route prefix such as /api/v1/hello or a list such as [/api/v1/hello, /runtime], got a "
+          "mapping");
+}
+
+TEST_CASE("a list of route prefixes", "[manifest]") {
+  const auto parsed = [](const std::string& value) {
+    return parse("name: a\nlibrary: a.so\npermissions:\n  routes: " + value + "\n");
+  };
+  const Manifest both = parsed("[/api/v1/a/, /runtime]");
+  CHECK(both.route_prefixes == std::vector<std::string>{"/api/v1/a", "/runtime"});
+  CHECK(both.route_prefix == "/api/v1/a");  // the first one
+  CHECK(both.positions.at("permissions.routes[1]").line == 4);
+  CHECK(both.positions.at("permissions.routes[1]").column == 24);
+  const Manifest block =
+      parse("name: a\nlibrary: a.so\npermissions:\n  routes:\n    - /runtime/orders\n    - /api/v1/b\n");
+  CHECK(block.route_prefixes == std::vector<std::string>{"/runtime/orders", "/api/v1/b"});
+  CHECK(parsed("/api/v1/a").route_prefixes == std::vector<std::string>{"/api/v1/a"});
+  CHECK(parse("name: a\nlibrary: a.so\n").route_prefixes == std::vector<std::string>{"/api/v1/a"});
+  // An empty list permits no routes at all.
+  const Manifest none = parsed("[]");
+  CHECK(none.route_prefixes.empty());
+  CHECK(none.route_prefix.empty());
+
+  // Each item is checked like a single prefix, at its own position.
+  const auto refused = [](const std::string& value, int column, const std::string& message) {
+    check_error("name: a\nlibrary: a.so\npermissions:\n  routes: " + value + "\n", 4, column,
+                "permissions.routes", message);
+  };
+  refused("[/api/v1/a, /hello]", 23,
+          "expected a route prefix under /api/v1/ (such as /api/v1/hello) or /runtime, got '/hello'");
+  refused("[/api/v1/a, /api/v1/admin]", 23,
+          "expected a route prefix outside the kernel's /api/v1/admin, got '/api/v1/admin'");
+  refused("[/runtime, /api/v1/a, /runtime/]", 33, "'/runtime' is listed twice");
+  refused("[/runtime, /runtime/orders]", 22,
+          "'/runtime/orders' overlaps '/runtime': list the outer one only");
+  refused("[/api/v1/a/b, /api/v1/a]", 25, "'/api/v1/a' overlaps '/api/v1/a/b': list the outer one only");
+  refused("[/api/v1/a, [/runtime]]", 23, "expected a list of route prefixes, got a list in it");
+  // Not an overlap: a prefix that merely starts with the same letters.
+  CHECK(parsed("[/api/v1/a, /api/v1/ab]").route_prefixes.size() == 2);
+}
+
+TEST_CASE("route_allowed over several prefixes", "[manifest][routes]") {
+  const std::vector<std::string> prefixes{"/api/v1/a", "/runtime"};
+  CHECK(route_allowed("/api/v1/a/x", prefixes));
+  CHECK(route_allowed("/runtime/{path*}", prefixes));
+  CHECK(route_allowed("/runtime", prefixes));
+  CHECK_FALSE(route_allowed("/runtimex", prefixes));
+  CHECK_FALSE(route_allowed("/api/v1/b", prefixes));
+  CHECK_FALSE(route_allowed("/runtime/../api/v1/admin", prefixes));
+  CHECK_FALSE(route_allowed("/api/v1/a", std::vector<std::string>{}));
 }
 
 TEST_CASE("event and service patterns", "[manifest]") {

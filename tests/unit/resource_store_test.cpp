@@ -1,7 +1,7 @@
 // The versioned resource store on its own: kinds and validation, revisions,
 // history, diff, rollback, optimistic concurrency, tenants, soft delete, audit,
 // stages and approval, references, bundles (JSON, YAML, bootstrap) and retention
-// (also on its configured schedule).
+// (also on its configured schedule), and the change events published after each commit.
 #include "kernel/resources/resource_store.hpp"
 
 #include <algorithm>
@@ -15,11 +15,13 @@
 
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/config/config.hpp"
+#include "kernel/events/bus.hpp"
 #include "kernel/http/message.hpp"
 #include "kernel/json/json_patch.hpp"
 #include "kernel/json/yaml_json.hpp"
 #include "kernel/metrics/registry.hpp"
 #include "kernel/resources/bootstrap_bundles.hpp"
+#include "kernel/resources/change_events.hpp"
 #include "kernel/resources/retention_worker.hpp"
 #include "tests/support/http_error.hpp"
 #include "tests/support/postgres_db.hpp"
@@ -107,7 +109,8 @@ struct Fixture {
   std::unique_ptr<plexus::store::Database> db;
   plexus::audit::AuditLog audit{*db};
   ResourceKinds kinds;
-  ResourceStore store{*db, audit, kinds};
+  plexus::events::Bus bus;  // the store publishes its changes here, as in plexusd
+  ResourceStore store{*db, audit, kinds, plexus::resources::publish_changes_on(bus)};
   Caller alice = person("alice");
   Caller bob = person("bob");
 
@@ -711,4 +714,173 @@ TEST_CASE("plexusd's retention schedule prunes by config and counts what it remo
   CHECK_FALSE(
       plexus::resources::RetentionWorker(f.store, plexus::resources::retention_schedule_of(config), metrics)
           .running());
+}
+
+// ---- change events ----------------------------------------------------------------------------
+
+namespace {
+
+// Every resource.> event on the fixture's bus, each with whether a reader on another
+// connection already saw the change when the event arrived (so: after the commit).
+struct ChangeLog {
+  explicit ChangeLog(Fixture& fixture) : f(fixture) {
+    plexus::events::SubscriptionOptions options;
+    options.owner = "test";
+    subscription = f.bus.subscribe_events(
+        "resource.>",
+        [this](const plexus::events::Event& event) {
+          const auto payload = json::parse(event.payload);
+          const std::string tenant = payload["tenant"], kind = payload["kind"], id = payload["id"];
+          const std::string stage = payload["stage"].is_null() ? "" : payload["stage"].get<std::string>();
+          const auto now = f.store.stored_revision(tenant, kind, id, stage);
+          const bool visible =
+              payload["action"] == "deleted" ? !now : now && now->number == payload["revision"];
+          events.push_back({event.topic, event.key, payload, visible});
+        },
+        options);
+  }
+  ~ChangeLog() { f.bus.unsubscribe(subscription); }
+
+  struct Seen {
+    std::string topic, key;
+    json payload;
+    bool visible = false;
+  };
+  // "action revision stage" of each event, and checks what every event has in common.
+  std::vector<std::string> summary() const {
+    std::vector<std::string> out;
+    for (const auto& seen : events) {
+      INFO(seen.payload.dump());
+      CHECK(seen.topic == "resource." + seen.payload["kind"].get<std::string>() + ".changed");
+      CHECK(seen.key == seen.payload["tenant"].get<std::string>() + "/" +
+                            seen.payload["kind"].get<std::string>() + "/" +
+                            seen.payload["id"].get<std::string>());
+      CHECK(seen.visible);
+      CHECK_FALSE(seen.payload.contains("content"));
+      CHECK(seen.payload.size() == 6);
+      out.push_back(seen.payload["id"].get<std::string>() + " " + seen.payload["action"].get<std::string>() +
+                    " " + std::to_string(seen.payload["revision"].get<std::int64_t>()) +
+                    (seen.payload["stage"].is_null() ? "" : " " + seen.payload["stage"].get<std::string>()));
+    }
+    return out;
+  }
+
+  Fixture& f;
+  std::uint64_t subscription = 0;
+  std::vector<Seen> events;
+};
+
+using Summary = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("every committed change is published once as resource.<kind>.changed", "[resources][events]") {
+  plexus::test::StoreBackend backend;
+  Fixture f(backend);
+  ChangeLog log(f);
+  f.store.create(f.alice, "note", "n1", note("a", {{"body", "secret body"}}), "");
+  f.store.update(f.alice, "note", "n1", 1, note("b"), "");
+  f.store.promote(f.alice, "note", "n1", "staging", "");
+  f.store.promote(f.alice, "note", "n1", "production", "");
+  f.store.rollback(f.alice, "note", "n1", 1, "");
+  f.store.remove(f.alice, "note", "n1", std::nullopt, "");
+  f.store.restore(f.alice, "note", "n1", "");
+  const auto changes = log.summary();
+  CHECK(changes == Summary{"n1 saved 1", "n1 saved 2", "n1 promoted 2 staging", "n1 promoted 2 production",
+                           "n1 rolled_back 3", "n1 deleted 3", "n1 restored 3"});
+  CHECK(log.events[0].payload == json{{"tenant", "default"},
+                                      {"kind", "note"},
+                                      {"id", "n1"},
+                                      {"revision", 1},
+                                      {"stage", nullptr},
+                                      {"action", "saved"}});
+  CHECK(log.events[0].payload.dump().find("secret body") == std::string::npos);
+
+  // An import: one event per resource it created, changed, restored or re-staged; none
+  // for what it left as it was.
+  log.events.clear();
+  f.store.create(f.alice, "note", "same", note("same"), "");
+  log.events.clear();
+  const auto bundle = json::parse(R"({"format": "plexus-bundle/1", "resources": [
+      {"kind": "note", "id": "same", "content": {"title": "same"}},
+      {"kind": "note", "id": "new", "content": {"title": "new"}},
+      {"kind": "note", "id": "n1", "content": {"title": "b"}, "stages": ["staging"]}]})");
+  f.store.import_bundle(f.bob, bundle);
+  const auto imported = log.summary();
+  CHECK(imported == Summary{"new imported 1", "n1 imported 4"});
+  log.events.clear();
+  f.store.import_bundle(f.bob, bundle);
+  CHECK(log.events.empty());
+
+  // Another tenant's change names that tenant.
+  f.store.create(person("carol", "acme"), "note", "n1", note("c"), "");
+  REQUIRE(log.events.size() == 1);
+  CHECK(log.events[0].payload["tenant"] == "acme");
+  CHECK(log.events[0].key == "acme/note/n1");
+}
+
+TEST_CASE("nothing is published for a refused or rolled-back write", "[resources][events]") {
+  plexus::test::StoreBackend backend;
+  bool boom = false;
+  Fixture f(backend, [&](Kind& kind) {
+    kind.pre_promotion = [](const plexus::resources::PromotionCheck& check) {
+      return check.stage == "production" ? std::vector<std::string>{"not yet"} : std::vector<std::string>{};
+    };
+    auto references = kind.references;
+    kind.references = [&boom, references](const json& content) {
+      if (boom && content["title"] == "boom") throw std::runtime_error("cannot read the references");
+      return references(content);
+    };
+  });
+  f.store.create(f.alice, "note", "base", note("base"), "");
+  f.store.create(f.alice, "note", "user", note("user", {{"uses", {"base"}}}), "");
+  ChangeLog log(f);
+  error_of([&] { f.store.create(f.alice, "note", "base", note("again"), ""); });      // exists
+  error_of([&] { f.store.update(f.alice, "note", "base", 7, note("stale"), ""); });   // stale revision
+  error_of([&] { f.store.update(f.alice, "note", "base", 1, json::object(), ""); });  // invalid
+  error_of([&] { f.store.remove(f.alice, "note", "base", std::nullopt, ""); });       // still referenced
+  error_of([&] { f.store.restore(f.alice, "note", "base", ""); });                    // not deleted
+  error_of([&] { f.store.rollback(f.alice, "note", "base", 9, ""); });                // no such revision
+  f.store.promote(f.alice, "note", "base", "staging", "");
+  log.events.clear();
+  error_of([&] { f.store.promote(f.alice, "note", "base", "production", ""); });  // blocked
+  // The first resource of the bundle is written, the second fails inside the same
+  // transaction: it rolls back whole, and the first one's change is never announced.
+  boom = true;
+  const auto bundle = json::parse(R"({"format": "plexus-bundle/1", "resources": [
+      {"kind": "note", "id": "fresh", "content": {"title": "fresh"}},
+      {"kind": "note", "id": "bad", "content": {"title": "boom"}}]})");
+  error_of([&] { f.store.import_bundle(f.alice, bundle); });
+  CHECK_FALSE(f.store.stored_revision("default", "note", "fresh"));
+  CHECK(log.events.empty());
+}
+
+TEST_CASE("a promotion waiting for approval is published when it is approved", "[resources][events]") {
+  plexus::test::StoreBackend backend;
+  Fixture f(backend, [](Kind& kind) { kind.requires_approval = true; });
+  f.store.create(f.alice, "note", "n1", note("a"), "");
+  f.store.promote(f.alice, "note", "n1", "staging", "");
+  ChangeLog log(f);
+  REQUIRE(f.store.promote(f.alice, "note", "n1", "production", "").pending);
+  CHECK(log.events.empty());  // nothing served changed yet
+  f.store.approve(f.bob, "note", "n1", "");
+  const auto approved = log.summary();
+  CHECK(approved == Summary{"n1 promoted 1 production"});
+}
+
+TEST_CASE("a failing change listener does not undo or fail the write", "[resources][events]") {
+  plexus::test::StoreBackend backend;
+  plexus::test::TempDir dir;
+  const auto db = test_database(backend, dir);
+  plexus::audit::AuditLog audit{*db};
+  ResourceKinds kinds;
+  kinds.add(note_kind());
+  int calls = 0;
+  ResourceStore store{*db, audit, kinds, [&](const plexus::resources::ResourceChange&) {
+                        ++calls;
+                        throw std::runtime_error("listener down");
+                      }};
+  CHECK(store.create(person("alice"), "note", "n1", note("a"), "").revision == 1);
+  CHECK(calls == 1);
+  CHECK(store.stored_revision("default", "note", "n1"));
 }

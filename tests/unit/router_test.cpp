@@ -58,7 +58,11 @@ TEST_CASE("malformed patterns and duplicates are refused", "[router]") {
   REQUIRE_THROWS_WITH(router.add(route("GET", "/a/{}")), Catch::Contains("malformed parameter"));
   REQUIRE_THROWS_WITH(router.add(route("GET", "/a/x{y}")), Catch::Contains("malformed segment"));
   router.add(route("GET", "/a", "one"));
-  REQUIRE_THROWS_WITH(router.add(route("GET", "/a", "two")), Catch::Contains("already registered by one"));
+  REQUIRE_THROWS_WITH(router.add(route("GET", "/a", "two")),
+                      Catch::Equals("route GET /a is already registered by plugin one"));
+  router.add(route("GET", "/k"));
+  REQUIRE_THROWS_WITH(router.add(route("GET", "/k", "two")),
+                      Catch::Equals("route GET /k is already registered by the kernel"));
 }
 
 TEST_CASE("adding several routes is all or nothing", "[router]") {

@@ -95,6 +95,10 @@ typedef struct plexus_caller {
 /* Route permission values besides permission strings such as "cep.rule.write". */
 #define PLEXUS_PERMISSION_PUBLIC "public"               /* anyone, no credentials needed */
 #define PLEXUS_PERMISSION_AUTHENTICATED "authenticated" /* any caller with valid credentials */
+/* Anyone; credentials, when sent, are checked (401 when not valid) and the handler sees
+ * the caller, anonymous or not, and decides itself. A host that predates this value
+ * takes it for a permission string nobody holds: the route is denied, never opened. */
+#define PLEXUS_PERMISSION_OPTIONAL "optional"
 
 /* ---- HTTP ------------------------------------------------------------------ */
 

@@ -54,6 +54,8 @@ inline void append_to_string(void* target, plexus_str data) {
 // Route permissions besides permission strings such as "notes.note.write".
 inline constexpr std::string_view kPublic = PLEXUS_PERMISSION_PUBLIC;
 inline constexpr std::string_view kAuthenticated = PLEXUS_PERMISSION_AUTHENTICATED;
+// Anyone; credentials, when sent, are checked and Request::caller() says who calls.
+inline constexpr std::string_view kOptional = PLEXUS_PERMISSION_OPTIONAL;
 
 // Who makes the request; valid during the handler call only (copy what you keep).
 class Caller {
