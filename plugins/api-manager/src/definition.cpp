@@ -1,0 +1,218 @@
+#include "definition.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
+
+#include "params.hpp"
+#include "path_template.hpp"
+#include "sql_placeholders.hpp"
+
+namespace plexus::api_manager {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<std::string> kMethods{"GET", "POST", "PUT", "PATCH", "DELETE"};
+const std::vector<std::string> kKnownFields{"path",        "method",   "type",     "datasource",
+                                            "sql",         "params",   "response", "tags",
+                                            "description", "examples", "public",   "system"};
+
+std::string escape_pointer(const std::string& token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+json validate_content(const json& content) {
+  json problems = json::array();
+  auto problem = [&](const std::string& pointer, const std::string& message) {
+    problems.push_back({{"pointer", pointer}, {"message", message}});
+  };
+  if (!content.is_object()) {
+    problem("",
+            "must be an object: {\"path\", \"method\", \"type\", \"datasource\", \"sql\", \"params\", ...}");
+    return problems;
+  }
+  for (const auto& [key, value] : content.items()) {
+    if (std::find(kKnownFields.begin(), kKnownFields.end(), key) == kKnownFields.end()) {
+      problem("/" + escape_pointer(key), "is not a field of an API definition");
+    }
+  }
+  auto string_field = [&](const char* name, bool required) -> std::optional<std::string> {
+    const auto it = content.find(name);
+    if (it == content.end() || it->is_null()) {
+      if (required) problem(std::string("/") + name, "is required");
+      return std::nullopt;
+    }
+    if (!it->is_string()) {
+      problem(std::string("/") + name, "must be a string");
+      return std::nullopt;
+    }
+    return it->get<std::string>();
+  };
+
+  // path
+  std::optional<PathTemplate> path;
+  if (const auto text = string_field("path", true)) {
+    std::string why;
+    path = parse_path_template(*text, &why);
+    if (!path) problem("/path", why);
+  }
+  // method
+  std::string method = "GET";
+  if (const auto text = string_field("method", true)) {
+    method = *text;
+    if (std::find(kMethods.begin(), kMethods.end(), method) == kMethods.end()) {
+      problem("/method", "must be one of GET, POST, PUT, PATCH, DELETE (upper case), got '" + method + "'");
+    }
+  }
+  if (path && method == "GET" && path->segments.size() == 1 && path->segments[0].text == "openapi.json" &&
+      !path->segments[0].parameter) {
+    problem("/path", "'openapi.json' is reserved: GET /runtime/openapi.json serves the OpenAPI document");
+  }
+  // type
+  const auto type = string_field("type", true);
+  if (type && *type != "sql") {
+    if (*type == "workflow" || *type == "script") {
+      problem("/type", "type '" + *type + "' is not supported yet: only 'sql' APIs run in this version");
+    } else {
+      problem("/type", "must be 'sql', 'workflow' or 'script', got '" + *type + "'");
+    }
+  }
+  // params
+  json params = json::object();
+  bool params_ok = true;
+  if (const auto it = content.find("params"); it != content.end() && !it->is_null()) {
+    params = *it;
+    if (!params.is_object()) {
+      problem(
+          "/params",
+          "must be a JSON Schema object of type object, such as {\"type\": \"object\", \"properties\": {}}");
+      params_ok = false;
+    } else {
+      if (params.contains("type") && params["type"] != "object") {
+        problem("/params/type", "must be \"object\": the parameters are one object of named values");
+        params_ok = false;
+      }
+      if (params.contains("properties") && !params["properties"].is_object()) {
+        problem("/params/properties", "must be an object of parameter schemas");
+        params_ok = false;
+      }
+      if (params_ok) {
+        try {
+          ParamSchema compiled(params);
+        } catch (const std::invalid_argument& e) {
+          problem("/params", e.what());
+          params_ok = false;
+        }
+      }
+    }
+  }
+  auto declared = [&](const std::string& name) {
+    return params_ok && params.contains("properties") && params["properties"].contains(name);
+  };
+  // sql
+  const auto sql = string_field("sql", type && *type == "sql");
+  const auto datasource = string_field("datasource", type && *type == "sql");
+  if (datasource && datasource->empty()) problem("/datasource", "must name a datasource");
+  if (sql) {
+    if (sql->find_first_not_of(" \t\r\n") == std::string::npos) problem("/sql", "must not be empty");
+    if (params_ok) {
+      for (const auto& name : sql_placeholders(*sql)) {
+        if (!declared(name)) {
+          problem("/sql", "the placeholder :" + name + " is not declared in params.properties");
+        }
+      }
+    }
+  }
+  if (path && params_ok) {
+    for (const auto& name : path->parameters()) {
+      if (!declared(name))
+        problem("/path", "the path parameter {" + name + "} is not declared in params.properties");
+    }
+  }
+  // the rest
+  if (const auto it = content.find("response"); it != content.end() && !it->is_null()) {
+    if (!it->is_object() && !it->is_boolean()) problem("/response", "must be a JSON Schema (an object)");
+  }
+  if (const auto it = content.find("tags"); it != content.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      problem("/tags", "must be an array of strings");
+    } else {
+      for (std::size_t i = 0; i < it->size(); ++i) {
+        if (!(*it)[i].is_string() || (*it)[i].get<std::string>().empty()) {
+          problem("/tags/" + std::to_string(i), "must be a non-empty string");
+        }
+      }
+    }
+  }
+  string_field("description", false);
+  if (const auto it = content.find("examples"); it != content.end() && !it->is_null()) {
+    if (!it->is_array()) {
+      problem("/examples", "must be an array of {\"name\", \"params\", \"response\"?}");
+    } else {
+      for (std::size_t i = 0; i < it->size(); ++i) {
+        const auto& example = (*it)[i];
+        const auto at = "/examples/" + std::to_string(i);
+        if (!example.is_object()) {
+          problem(at, "must be an object {\"name\", \"params\", \"response\"?}");
+          continue;
+        }
+        if (example.contains("name") && !example["name"].is_string())
+          problem(at + "/name", "must be a string");
+        if (example.contains("params") && !example["params"].is_object()) {
+          problem(at + "/params", "must be an object of parameter values");
+        }
+      }
+    }
+  }
+  for (const char* flag : {"public", "system"}) {
+    if (const auto it = content.find(flag); it != content.end() && !it->is_null() && !it->is_boolean()) {
+      problem(std::string("/") + flag, "must be true or false");
+    }
+  }
+  return problems;
+}
+
+ApiDefinition parse_definition(const std::string& id, std::int64_t revision, const json& content) {
+  const auto problems = validate_content(content);
+  if (!problems.empty()) {
+    std::string message = "API '" + id + "' revision " + std::to_string(revision) + " is not valid:";
+    for (const auto& p : problems) {
+      message += " " + p["pointer"].get<std::string>() + ": " + p["message"].get<std::string>() + ";";
+    }
+    message.pop_back();
+    throw std::invalid_argument(message);
+  }
+  ApiDefinition def;
+  def.id = id;
+  def.revision = revision;
+  def.path = content["path"].get<std::string>();
+  if (!def.path.empty() && def.path.front() == '/') def.path.erase(0, 1);
+  def.method = content["method"].get<std::string>();
+  def.type = content["type"].get<std::string>();
+  def.datasource = content.value("datasource", std::string());
+  def.sql = content.value("sql", std::string());
+  if (content.contains("params") && !content["params"].is_null()) def.params = content["params"];
+  if (content.contains("response")) def.response = content["response"];
+  if (content.contains("tags") && content["tags"].is_array())
+    def.tags = content["tags"].get<std::vector<std::string>>();
+  def.description = content.value("description", std::string());
+  if (content.contains("examples") && content["examples"].is_array()) def.examples = content["examples"];
+  def.is_public = content.value("public", false);
+  def.is_system = content.value("system", false);
+  return def;
+}
+
+}  // namespace plexus::api_manager

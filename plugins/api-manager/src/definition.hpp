@@ -1,0 +1,37 @@
+// An API definition: the content of a resource of kind "api" (issue 7, API-0), read
+// into a struct once per revision. The JSON Schema of the content and the checks a
+// schema cannot express live in definition.cpp; docs/api-manager.md is the user's view.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace plexus::api_manager {
+
+struct ApiDefinition {
+  std::string id;             // the resource id, unique per tenant
+  std::int64_t revision = 0;  // the resource revision this was read from
+  std::string path;           // "ops/servers/{id}": below /runtime/, {name} segments are parameters
+  std::string method = "GET";
+  std::string type = "sql";   // "sql" | "workflow" | "script"
+  std::string datasource;     // type sql: the tenant's datasource name
+  std::string sql;            // type sql: ":name" placeholders, bound, never spliced
+  nlohmann::json params = nlohmann::json::object();  // JSON Schema (type object) of the merged parameters
+  nlohmann::json response;    // optional JSON Schema of the answer; null when absent
+  std::vector<std::string> tags;
+  std::string description;
+  nlohmann::json examples = nlohmann::json::array();  // [{"name", "params", "response"?}]
+  bool is_public = false;     // "public": true lets anonymous callers run it (API-4)
+  bool is_system = false;     // "system": true: only holders of api.system.write may change it
+};
+
+// The checks on save (resource kind validate hook): [{"pointer": "/sql", "message": ...}],
+// empty when the content is fine.
+nlohmann::json validate_content(const nlohmann::json& content);
+// Reads validated content. Throws std::invalid_argument on content validate_content refuses.
+ApiDefinition parse_definition(const std::string& id, std::int64_t revision, const nlohmann::json& content);
+
+}  // namespace plexus::api_manager

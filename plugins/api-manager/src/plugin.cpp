@@ -1,0 +1,67 @@
+// The api-manager plugin's entry: registers the kind "api", the runtime routes under
+// /runtime/ and the execution log's routes; the logic lives in the static library.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <plexus/plugin.hpp>
+
+#include "definition.hpp"
+#include "exec_log.hpp"
+#include "openapi.hpp"
+#include "runtime.hpp"
+
+namespace plexus::api_manager {
+
+class ApiManagerPlugin : public sdk::Plugin {
+ public:
+  void start() override {
+    const auto config = nlohmann::json::parse(host().config_json(), nullptr, false);
+    const auto settings = config.is_object() ? config : nlohmann::json::object();
+
+    host().resource_kind(
+        {.name = "api",
+         .json_schema = "",  // validate_content checks everything, naming each problem once
+         .permission_prefix = "api",
+         .requires_approval = false,
+         .validate =
+             [](std::string_view content) { return validate_content(nlohmann::json::parse(content)).dump(); },
+         .references = {},
+         .pre_promotion = {}});
+
+    log_ = std::make_unique<ExecLog>(host());
+    register_exec_log_routes(host(), *log_, "/api/v1/api-manager");
+    start_exec_log_retention(host(), *log_, exec_log_retention(settings));
+
+    RuntimeOpenApiOptions options;
+    options.stage_header = "X-Plexus-Stage";
+    Runtime::OpenApi openapi = [options](const std::vector<ApiDefinition>& apis) {
+      return runtime_openapi(apis, options);
+    };
+    const auto ttl = std::chrono::milliseconds(settings.value("route_cache_ttl_ms", 5000));
+    runtime_ = std::make_unique<Runtime>(host(), log_.get(), std::move(openapi), ttl);
+    // Saves and promotions of APIs reach the route tables at once; the TTL covers
+    // changes made on other nodes when events are not shared between them.
+    host().subscribe("resource.api.changed",
+                     [this](std::string_view, std::string_view payload) { runtime_->on_change(payload); });
+    for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+      host().route(method, "/runtime/{path*}", sdk::kOptional,
+                   [this](const sdk::Request& req, sdk::Response& res) { runtime_->handle(req, res); });
+    }
+  }
+
+ private:
+  std::unique_ptr<ExecLog> log_;
+  std::unique_ptr<Runtime> runtime_;
+};
+
+}  // namespace plexus::api_manager
+
+PLEXUS_PLUGIN(
+    plexus::api_manager::ApiManagerPlugin, "api-manager", "0.1.0",
+    "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
+    "\"exec_log_retention\":{\"type\":\"string\",\"pattern\":\"^[0-9]+(ms|s|m|h|d)$\","
+    "\"description\":\"How long runs stay in the execution log, such as 30d\"},"
+    "\"route_cache_ttl_ms\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":600000,"
+    "\"description\":\"How long a tenant's route table is reused (change events refresh it sooner)\"}}}")

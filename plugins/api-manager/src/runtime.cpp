@@ -1,0 +1,253 @@
+#include "runtime.hpp"
+
+#include <algorithm>
+
+namespace plexus::api_manager {
+namespace {
+
+using nlohmann::json;
+
+std::string actor(const sdk::Caller& caller) {
+  if (caller.anonymous()) return "anonymous";
+  const auto kind = caller.kind();
+  const std::string prefix = kind == "api_key"      ? "apikey"
+                             : kind == "share_link" ? "share"
+                                                    : std::string(kind);
+  return prefix + ":" + std::string(caller.name());
+}
+
+std::vector<std::pair<std::string, std::string>> query_of(const sdk::Request& req) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto& raw = req.raw();
+  for (std::size_t i = 0; i < raw.query_count; ++i) {
+    out.emplace_back(std::string(sdk::view(raw.query[i].name)), std::string(sdk::view(raw.query[i].value)));
+  }
+  return out;
+}
+
+}  // namespace
+
+json error_body(std::string_view code, std::string_view message, const json& details,
+                std::string_view request_id) {
+  json error{{"code", code}, {"message", message}, {"request_id", request_id}};
+  if (!details.is_null()) error["details"] = details;
+  return {{"error", std::move(error)}};
+}
+
+json rows_as_objects(const json& answer) {
+  json rows = json::array();
+  std::vector<std::string> names;
+  if (answer.contains("columns") && answer["columns"].is_array()) {
+    for (const auto& column : answer["columns"]) {
+      names.push_back(column.is_object() ? column.value("name", std::string()) : column.get<std::string>());
+    }
+  }
+  if (answer.contains("rows") && answer["rows"].is_array()) {
+    for (const auto& row : answer["rows"]) {
+      json object = json::object();
+      for (std::size_t i = 0; i < row.size() && i < names.size(); ++i) object[names[i]] = row[i];
+      rows.push_back(std::move(object));
+    }
+  }
+  return {{"rows", std::move(rows)}, {"truncated", answer.value("truncated", false)}};
+}
+
+Runtime::Runtime(sdk::Host& host, ExecLog* log, OpenApi openapi, std::chrono::milliseconds cache_ttl)
+    : host_(host), log_(log), openapi_(std::move(openapi)), cache_ttl_(cache_ttl) {}
+
+void Runtime::invalidate(const std::string& tenant) {
+  std::lock_guard lock(mutex_);
+  if (tenant.empty()) {
+    cache_.clear();
+    return;
+  }
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = it->first.rfind(tenant + "\n", 0) == 0 ? cache_.erase(it) : std::next(it);
+  }
+}
+
+void Runtime::on_change(std::string_view payload_json) {
+  const auto payload = json::parse(payload_json, nullptr, false);
+  if (payload.is_object() && payload.contains("tenant") && payload["tenant"].is_string()) {
+    invalidate(payload["tenant"].get<std::string>());
+  } else {
+    invalidate();
+  }
+}
+
+std::shared_ptr<const RouteTable> Runtime::table(const std::string& tenant, const std::string& stage) {
+  const auto key = tenant + "\n" + stage;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = cache_.find(key); it != cache_.end() && now - it->second.loaded < cache_ttl_) {
+      return it->second.table;
+    }
+  }
+  // Loaded outside the lock: two threads may both load, which is harmless.
+  std::vector<std::string> skipped;
+  auto loaded = std::make_shared<const RouteTable>(
+      RouteTable::from_resources(json::parse(host_.resource_list(tenant, "api", stage)), &skipped));
+  for (const auto& why : skipped) host_.warn("tenant " + tenant + ", " + stage + ": API left out: " + why);
+  std::lock_guard lock(mutex_);
+  cache_[key] = {loaded, now};
+  return loaded;
+}
+
+void Runtime::handle(const sdk::Request& req, sdk::Response& res) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto started_at = std::chrono::system_clock::now();
+  const auto caller = req.caller();
+  const std::string tenant(caller.tenant().empty() ? "default" : caller.tenant());
+  const std::string request_id(req.request_id());
+  const std::string method(req.method());
+  const std::string path(req.param("path"));
+  auto fail = [&](int status, std::string_view code, std::string_view message,
+                  const json& details = nullptr) {
+    res.json(status, error_body(code, message, details, request_id).dump());
+  };
+
+  if (path == "openapi.json" && (method == "GET" || method == "HEAD")) {
+    std::vector<ApiDefinition> visible;
+    for (const auto& api : table(tenant, "production")->apis()) {
+      if (api.def.is_public || (!caller.anonymous() && host_.allowed(caller, "api.execute", api.def.id))) {
+        visible.push_back(api.def);
+      }
+    }
+    std::sort(visible.begin(), visible.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    if (!openapi_) return fail(404, "not_found", "no OpenAPI document is available");
+    res.json(200, openapi_(visible).dump());
+    return;
+  }
+
+  std::string stage = "production";
+  if (const auto header = req.header("X-Plexus-Stage"); !header.empty()) {
+    if (header == "staging") {
+      stage = "staging";
+    } else if (header != "production") {
+      return fail(400, "invalid_stage", "X-Plexus-Stage must be 'staging' or 'production'",
+                  json{{"field", "X-Plexus-Stage"}});
+    }
+  }
+  if (stage == "staging" && caller.anonymous()) {
+    res.header("WWW-Authenticate", "Bearer");
+    return fail(401, "unauthenticated",
+                "the staging revision needs credentials: a bearer token or an API key");
+  }
+
+  const auto routes = table(tenant, stage);
+  const auto match = routes->find(method, path);
+  if (match.api == nullptr) {
+    if (!match.allowed.empty()) {
+      std::string allow;
+      for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+      res.header("Allow", allow);
+      return fail(405, "method_not_allowed",
+                  "/runtime/" + path + " does not take " + method + "; it takes " + allow,
+                  json{{"allowed", match.allowed}});
+    }
+    return fail(404, "not_found", "no API at " + method + " /runtime/" + path);
+  }
+  const auto& api = *match.api;
+
+  ExecRecord record;
+  record.tenant = tenant;
+  record.api_id = api.def.id;
+  record.revision = api.def.revision;
+  record.stage = stage;
+  record.caller = actor(caller);
+  record.request_id = request_id;
+  record.method = method;
+  record.path = "/runtime/" + path;
+  record.started_at = started_at;
+  auto finish = [&](int status, std::string error_class, std::string error) {
+    if (log_ == nullptr) return;
+    record.status = status;
+    record.error_class = std::move(error_class);
+    record.error = std::move(error);
+    record.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    log_->record(record);
+  };
+
+  // Access: staging needs api.write on the API; production is open for public APIs and
+  // needs api.execute (on this API or all) otherwise.
+  if (stage == "staging") {
+    if (!host_.allowed(caller, "api.write", api.def.id)) {
+      const auto message = "the staging revision needs the permission api.write:" + api.def.id;
+      finish(403, "permission", message);
+      return fail(403, "forbidden", message, json{{"permission", "api.write:" + api.def.id}});
+    }
+  } else if (!api.def.is_public) {
+    if (caller.anonymous()) {
+      const std::string message = "this API needs credentials: a bearer token or an API key";
+      finish(401, "permission", message);
+      res.header("WWW-Authenticate", "Bearer");
+      return fail(401, "unauthenticated", message);
+    }
+    if (!host_.allowed(caller, "api.execute", api.def.id)) {
+      const auto message = "the caller lacks the permission api.execute:" + api.def.id;
+      finish(403, "permission", message);
+      return fail(403, "forbidden", message, json{{"permission", "api.execute:" + api.def.id}});
+    }
+  }
+
+  CallInput input;
+  input.path = match.params;
+  input.query = query_of(req);
+  if (const auto body = req.body(); body.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+    input.body = json::parse(body, nullptr, false);
+    if (input.body.is_discarded() || !input.body.is_object()) {
+      const std::string message = "the request body must be a JSON object of parameters";
+      finish(400, "validation", message);
+      return fail(400, "invalid_params", message,
+                  json{{"fields", json::array({{{"field", ""}, {"message", message}}})}});
+    }
+  }
+  auto merged = merge_params(api.def.params, *api.schema, input);
+  if (!merged.errors.empty()) {
+    json fields = json::array();
+    std::string message = "the parameters are not valid:";
+    for (const auto& error : merged.errors) {
+      fields.push_back({{"field", error.field}, {"message", error.message}});
+      message +=
+          " " + (error.field.empty() ? std::string("(parameters)") : error.field) + " " + error.message + ";";
+    }
+    message.pop_back();
+    record.params = merged.values;
+    finish(400, "validation", message);
+    return fail(400, "invalid_params", message, json{{"fields", std::move(fields)}});
+  }
+  record.params = merged.values;
+
+  json answer;
+  try {
+    answer = json::parse(host_.datasource_query(tenant, api.def.datasource, api.def.sql,
+                                                bind_values(api.placeholders, merged.values).dump()));
+  } catch (const sdk::Error& e) {
+    // The datasource's own words may hold SQL and schema details: logged, and shown only
+    // to callers who may edit the API.
+    host_.warn("request " + request_id + ": API " + api.def.id + " revision " +
+               std::to_string(api.def.revision) + " failed on datasource '" + api.def.datasource +
+               "': " + e.what());
+    const bool timeout = e.status() == PLEXUS_ERR_TIMEOUT;
+    const int status = timeout ? 504 : 502;
+    const std::string code = timeout ? "datasource_timeout" : "datasource_error";
+    const std::string message =
+        timeout ? "the datasource did not answer in time; try again later (request id " + request_id + ")"
+        : e.status() == PLEXUS_ERR_UNAVAILABLE || e.status() == PLEXUS_ERR_NOT_FOUND
+            ? "the datasource of this API is not available; try again later (request id " + request_id + ")"
+            : "the datasource could not run this API (request id " + request_id + ")";
+    json details = nullptr;
+    if (!caller.anonymous() && host_.allowed(caller, "api.write", api.def.id))
+      details = {{"reason", e.what()}};
+    finish(status, timeout ? "timeout" : "datasource", message);
+    return fail(status, code, message, details);
+  }
+  auto body = rows_as_objects(answer);
+  record.rows = static_cast<std::int64_t>(body["rows"].size());
+  finish(200, "", "");
+  res.json(200, body.dump());
+}
+
+}  // namespace plexus::api_manager

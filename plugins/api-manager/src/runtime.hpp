@@ -1,0 +1,62 @@
+// The runtime router: every request under /runtime/ (issue 7 item 3). Finds the API of
+// the caller's tenant by method and path, decides access (public APIs, api.execute,
+// staging for api.write), merges and validates the parameters, runs the SQL on the
+// datasource with the values bound, answers {"rows", "truncated"} and records the run.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <plexus/plugin.hpp>
+
+#include "exec_log.hpp"
+#include "route_table.hpp"
+
+namespace plexus::api_manager {
+
+class Runtime {
+ public:
+  // The OpenAPI document of the APIs a caller may see (public ones for anonymous callers).
+  using OpenApi = std::function<nlohmann::json(const std::vector<ApiDefinition>&)>;
+
+  // `log` may be null (no execution log). `cache_ttl`: how long a tenant's route table
+  // is reused when no change event says it changed earlier.
+  Runtime(sdk::Host& host, ExecLog* log, OpenApi openapi, std::chrono::milliseconds cache_ttl);
+
+  void handle(const sdk::Request& req, sdk::Response& res);
+  // Drops the cached route tables of `tenant` (all tenants when empty).
+  void invalidate(const std::string& tenant = {});
+  // A resource.api.changed event's payload: {"tenant", ...}.
+  void on_change(std::string_view payload_json);
+
+ private:
+  std::shared_ptr<const RouteTable> table(const std::string& tenant, const std::string& stage);
+
+  struct Entry {
+    std::shared_ptr<const RouteTable> table;
+    std::chrono::steady_clock::time_point loaded;
+  };
+  sdk::Host& host_;
+  ExecLog* log_;
+  OpenApi openapi_;
+  std::chrono::milliseconds cache_ttl_;
+  std::mutex mutex_;
+  std::map<std::string, Entry> cache_;  // "<tenant>\n<stage>"
+};
+
+// {"rows": [{column: value}], "truncated": bool} from a datasource answer
+// {"columns": [{"name","type"}], "rows": [[...]], "truncated": bool}.
+nlohmann::json rows_as_objects(const nlohmann::json& answer);
+
+// {"error": {"code", "message", "details"?, "request_id"}}.
+nlohmann::json error_body(std::string_view code, std::string_view message, const nlohmann::json& details,
+                          std::string_view request_id);
+
+}  // namespace plexus::api_manager

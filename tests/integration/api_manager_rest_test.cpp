@@ -1,0 +1,365 @@
+// The api-manager plugin through a running plexusd, loaded from its shipped manifest
+// with the connector plugins (issue 7): SQL APIs defined as resources of kind "api",
+// promoted, and called under /runtime/ on SQLite and PostgreSQL datasources; parameters
+// merged, coerced and validated (400 naming the fields); injection attempts in every
+// parameter position bound, never spliced; public, 401 and 403; another tenant's APIs
+// do not exist; editors run the staging revision with X-Plexus-Stage; every run logged.
+#include <algorithm>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/plexusd_process.hpp"
+#include "tests/support/postgres_db.hpp"
+
+using nlohmann::json;
+using plexus::test::bearer;
+using plexus::test::Plexusd;
+
+namespace {
+
+// The shipped manifests of the connectors and of api-manager, enabled, the file-based
+// connectors allowed to open files under `files` only.
+std::string shipped_manifests(plexus::test::TempDir& dir, const std::filesystem::path& files) {
+  for (const auto* name : {"connector-sqlite", "connector-postgres", "api-manager"}) {
+    auto text =
+        plexus::test::read_file(plexus::test::source_dir() / "manifests" / (std::string(name) + ".yaml"));
+    if (const auto at = text.find("enabled: false"); at != std::string::npos)
+      text.replace(at, 14, "enabled: true");
+    if (const auto at = text.find("allowed_paths:"); at != std::string::npos) {
+      text.replace(at, text.find('\n', at) - at, "allowed_paths: [\"" + files.string() + "\"]");
+    }
+    dir.write(std::string(name) + ".yaml", text);
+  }
+  return dir.path().string();
+}
+
+struct Answer {
+  int status = 0;
+  json body;
+  httplib::Headers headers;
+};
+
+Answer answer_of(const httplib::Result& result) {
+  REQUIRE(result);
+  Answer out{result->status, json::parse(result->body, nullptr, false), result->headers};
+  return out;
+}
+
+json post(httplib::Client& client, const std::string& token, const std::string& path, const json& body,
+          int expected) {
+  auto response = client.Post(path, bearer(token), body.dump(), "application/json");
+  REQUIRE(response);
+  INFO(path << " -> " << response->status << " " << response->body);
+  REQUIRE(response->status == expected);
+  return response->body.empty() ? json() : json::parse(response->body);
+}
+
+// Creates (or updates) an API and points staging and production at it.
+void define_api(httplib::Client& client, const std::string& token, const std::string& id, const json& content,
+                bool production = true) {
+  auto existing = client.Get("/api/v1/resources/api/" + id, bearer(token));
+  REQUIRE(existing);
+  if (existing->status == 404) {
+    post(client, token, "/api/v1/resources/api", {{"id", id}, {"content", content}, {"reason", "test"}}, 201);
+  } else {
+    auto headers = bearer(token);
+    headers.emplace("If-Match", "*");
+    auto updated = client.Put("/api/v1/resources/api/" + id, headers,
+                              json{{"content", content}, {"reason", "test"}}.dump(), "application/json");
+    REQUIRE(updated);
+    INFO(updated->body);
+    REQUIRE(updated->status == 200);
+  }
+  post(client, token, "/api/v1/resources/api/" + id + "/promote", {{"stage", "staging"}}, 200);
+  if (production)
+    post(client, token, "/api/v1/resources/api/" + id + "/promote", {{"stage", "production"}}, 200);
+}
+
+json datasource_options(const std::string& backend, const plexus::test::TempDir& dir) {
+  if (backend == "sqlite") {
+    return {{"driver", "sqlite"}, {"path", (dir.path() / "ops.db").string()}, {"read_only", false}};
+  }
+  auto url = plexus::test::fresh_store_url("postgresql", dir);
+  const auto scheme_end = url.find("://") + 3;
+  const auto at = url.find('@', scheme_end);
+  const auto colon = url.find(':', scheme_end);
+  REQUIRE(at != std::string::npos);
+  REQUIRE(colon < at);
+  const auto password = url.substr(colon + 1, at - colon - 1);
+  plexus::test::record_secret(password);
+  url.erase(colon, at - colon);
+  return {{"driver", "postgres"}, {"url", url}, {"password", password}, {"read_only", false}};
+}
+
+// A datasource "ops" with a table of three servers.
+void seed(httplib::Client& client, const std::string& admin, const json& options) {
+  post(client, admin, "/api/v1/resources/datasource",
+       {{"id", "ops"}, {"content", options}, {"reason", "test"}}, 201);
+  post(client, admin, "/api/v1/datasources/ops/execute",
+       {{"sql", "CREATE TABLE servers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL)"}},
+       200);
+  for (const auto& [id, name, role] : std::vector<std::tuple<int, std::string, std::string>>{
+           {1, "web-01", "web"}, {2, "web-02", "web"}, {3, "db-01", "db"}}) {
+    post(client, admin, "/api/v1/datasources/ops/execute",
+         {{"sql", "INSERT INTO servers (id, name, role) VALUES (:id, :name, :role)"},
+          {"params", {{"id", id}, {"name", name}, {"role", role}}}},
+         200);
+  }
+}
+
+const json kByRole = {
+    {"path", "ops/servers"},
+    {"method", "GET"},
+    {"type", "sql"},
+    {"datasource", "ops"},
+    {"sql", "SELECT id, name FROM servers WHERE role = :role ORDER BY id"},
+    {"params",
+     {{"type", "object"}, {"properties", {{"role", {{"type", "string"}}}}}, {"required", {"role"}}}},
+    {"tags", {"servers"}},
+    {"description", "Servers of one role"}};
+
+const json kById = {{"path", "ops/servers/{id}"},
+                    {"method", "GET"},
+                    {"type", "sql"},
+                    {"datasource", "ops"},
+                    {"sql", "SELECT id, name, role FROM servers WHERE id = :id"},
+                    {"params", {{"type", "object"}, {"properties", {{"id", {{"type", "integer"}}}}}}},
+                    {"public", true}};
+
+const json kSearch = {{"path", "ops/servers/search"},
+                      {"method", "POST"},
+                      {"type", "sql"},
+                      {"datasource", "ops"},
+                      {"sql", "SELECT id FROM servers WHERE name = :name OR id = :id ORDER BY id"},
+                      {"params",
+                       {{"type", "object"},
+                        {"properties", {{"name", {{"type", "string"}}}, {"id", {{"type", "integer"}}}}},
+                        {"additionalProperties", false}}}};
+
+bool names_field(const json& body, const std::string& field) {
+  if (!body.contains("error") || body["error"]["code"] != "invalid_params") return false;
+  for (const auto& f : body["error"]["details"]["fields"]) {
+    if (f["field"] == field) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("SQL APIs answer rows, name invalid parameters and bind every value", "[api-manager][runtime]") {
+  const auto backend = plexus::test::each_store_backend();
+  INFO("datasource database: " << backend);
+  plexus::test::TempDir manifests, files;
+  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}},
+                 {"--manifests", shipped_manifests(manifests, files.path())});
+  const auto admin = plexus.admin_token();
+  auto client = plexus.client();
+  seed(client, admin, datasource_options(backend, files));
+
+  // Definitions are checked on save: each problem named by its pointer.
+  auto bad = kByRole;
+  bad["sql"] = "SELECT id FROM servers WHERE role = :role AND zone = :zone";
+  bad["type"] = "script";
+  const auto refused = post(client, admin, "/api/v1/resources/api", {{"id", "bad"}, {"content", bad}}, 400);
+  const auto problems = refused["error"]["details"]["problems"].dump();
+  CHECK(problems.find("/sql") != std::string::npos);
+  CHECK(problems.find(":zone") != std::string::npos);
+  CHECK(problems.find("not supported yet") != std::string::npos);
+
+  define_api(client, admin, "servers-by-role", kByRole);
+  define_api(client, admin, "server", kById);
+  define_api(client, admin, "server-search", kSearch);
+
+  auto got = answer_of(client.Get("/runtime/ops/servers?role=web", bearer(admin)));
+  INFO(got.body.dump());
+  REQUIRE(got.status == 200);
+  CHECK(got.body ==
+        json::parse(R"({"rows":[{"id":1,"name":"web-01"},{"id":2,"name":"web-02"}],"truncated":false})"));
+
+  got = answer_of(client.Get("/runtime/ops/servers/3", bearer(admin)));
+  REQUIRE(got.status == 200);
+  CHECK(got.body["rows"] == json::parse(R"([{"id":3,"name":"db-01","role":"db"}])"));
+
+  got = answer_of(
+      client.Post("/runtime/ops/servers/search", bearer(admin), R"({"name":"web-02"})", "application/json"));
+  REQUIRE(got.status == 200);
+  CHECK(got.body["rows"] == json::parse(R"([{"id":2}])"));
+
+  // 400 naming the fields, with the request id.
+  got = answer_of(client.Get("/runtime/ops/servers", bearer(admin)));
+  CHECK(got.status == 400);
+  CHECK(names_field(got.body, "role"));
+  CHECK_FALSE(got.body["error"]["request_id"].get<std::string>().empty());
+  got = answer_of(client.Get("/runtime/ops/servers/abc", bearer(admin)));
+  CHECK(got.status == 400);
+  CHECK(names_field(got.body, "id"));
+  got = answer_of(client.Post("/runtime/ops/servers/search", bearer(admin), R"({"name":"x","colour":"red"})",
+                              "application/json"));
+  CHECK(got.status == 400);
+  CHECK(names_field(got.body, "colour"));
+  got = answer_of(client.Post("/runtime/ops/servers/search", bearer(admin), "not json", "application/json"));
+  CHECK(got.status == 400);
+
+  // Injection attempts in the path, the query and the body: 400 or bound (no rows), never other rows.
+  for (const auto* attempt : {"1 OR 1=1", "1; DROP TABLE servers", "1' OR '1'='1", "1--"}) {
+    INFO(attempt);
+    got = answer_of(
+        client.Get("/runtime/ops/servers/" + httplib::detail::encode_query_param(attempt), bearer(admin)));
+    CHECK(got.status == 400);
+    CHECK(names_field(got.body, "id"));
+  }
+  for (const auto* attempt : {"web' OR '1'='1", "web'; DROP TABLE servers; --",
+                              "' UNION SELECT id, role FROM servers --", ":role", "web\\' OR 1=1 --"}) {
+    INFO(attempt);
+    got = answer_of(client.Get("/runtime/ops/servers?role=" + httplib::detail::encode_query_param(attempt),
+                               bearer(admin)));
+    REQUIRE(got.status == 200);
+    CHECK(got.body["rows"].empty());
+    got = answer_of(client.Post("/runtime/ops/servers/search", bearer(admin), json{{"name", attempt}}.dump(),
+                                "application/json"));
+    REQUIRE(got.status == 200);
+    CHECK(got.body["rows"].empty());
+  }
+  // A number where the body wants one is bound as a value too; a string is refused.
+  got = answer_of(
+      client.Post("/runtime/ops/servers/search", bearer(admin), R"({"id":"1 OR 1=1"})", "application/json"));
+  CHECK(got.status == 400);
+  CHECK(names_field(got.body, "id"));
+  // The table is intact.
+  got = answer_of(client.Get("/runtime/ops/servers?role=db", bearer(admin)));
+  CHECK(got.body["rows"].size() == 1);
+
+  // Method and path.
+  got = answer_of(client.Delete("/runtime/ops/servers", bearer(admin)));
+  CHECK(got.status == 405);
+  CHECK(got.body["error"]["code"] == "method_not_allowed");
+  CHECK(got.headers.find("Allow") != got.headers.end());
+  got = answer_of(client.Get("/runtime/ops/nothing", bearer(admin)));
+  CHECK(got.status == 404);
+
+  // A datasource failure: 502 with the request id; the reason only for those who may edit.
+  auto broken = kByRole;
+  broken["path"] = "ops/broken";
+  broken["sql"] = "SELECT id FROM no_such_table WHERE role = :role";
+  broken["public"] = true;
+  define_api(client, admin, "broken", broken);
+  got = answer_of(client.Get("/runtime/ops/broken?role=web", bearer(admin)));
+  CHECK(got.status == 502);
+  CHECK(got.body["error"]["code"] == "datasource_error");
+  CHECK(got.body["error"]["details"]["reason"].get<std::string>().find("no_such_table") != std::string::npos);
+  got = answer_of(client.Get("/runtime/ops/broken?role=web"));
+  CHECK(got.status == 502);
+  CHECK_FALSE(got.body["error"].contains("details"));
+  CHECK(got.body.dump().find("no_such_table") == std::string::npos);
+  CHECK_FALSE(got.body["error"]["request_id"].get<std::string>().empty());
+
+  // Every run is in the execution log.
+  auto runs =
+      answer_of(client.Get("/api/v1/api-manager/executions?api=server-search&limit=100", bearer(admin)));
+  REQUIRE(runs.status == 200);
+  CHECK(runs.body["items"].size() >= 9);
+  const auto& items = runs.body["items"];
+  CHECK(std::any_of(items.begin(), items.end(), [](const json& run) { return run["status"] == 400; }));
+  CHECK(std::any_of(items.begin(), items.end(), [](const json& run) { return run["status"] == 200; }));
+  CHECK(plexus.stop() == 0);
+}
+
+TEST_CASE("runtime APIs: public, 401, 403, per-API grants, tenants and the staging revision",
+          "[api-manager][runtime][permissions]") {
+  plexus::test::TempDir manifests, files;
+  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}},
+                 {"--manifests", shipped_manifests(manifests, files.path())});
+  const auto admin = plexus.admin_token();
+  auto client = plexus.client();
+  seed(client, admin, datasource_options("sqlite", files));
+  define_api(client, admin, "servers-by-role", kByRole);
+  define_api(client, admin, "server", kById);
+
+  // Anonymous: the public API runs, the other needs credentials.
+  CHECK(answer_of(client.Get("/runtime/ops/servers/1")).status == 200);
+  auto got = answer_of(client.Get("/runtime/ops/servers?role=web"));
+  CHECK(got.status == 401);
+  CHECK(got.body["error"]["code"] == "unauthenticated");
+  // Credentials that are not valid are refused even on a public API.
+  CHECK(answer_of(client.Get("/runtime/ops/servers/1", bearer("not-a-token"))).status == 401);
+
+  // A viewer may not execute; a role granting one API executes that one only.
+  const std::string password = "Runtime-Viewer-Pass-31!";
+  plexus::test::record_secret(password);
+  post(client, admin, "/api/v1/admin/users",
+       {{"username", "vera"}, {"password", password}, {"roles", {"viewer"}}}, 201);
+  post(client, admin, "/api/v1/admin/roles",
+       {{"name", "by-role-runner"},
+        {"description", "runs one API"},
+        {"grants", {"api.execute:servers-by-role"}}},
+       201);
+  post(client, admin, "/api/v1/admin/users",
+       {{"username", "rudi"}, {"password", password}, {"roles", {"by-role-runner"}}}, 201);
+  const auto viewer = plexus.login("vera", password);
+  const auto runner = plexus.login("rudi", password);
+  got = answer_of(client.Get("/runtime/ops/servers?role=web", bearer(viewer)));
+  CHECK(got.status == 403);
+  CHECK(got.body["error"]["details"]["permission"] == "api.execute:servers-by-role");
+  CHECK(answer_of(client.Get("/runtime/ops/servers?role=web", bearer(runner))).status == 200);
+  auto private_by_id = kById;
+  private_by_id["public"] = false;
+  define_api(client, admin, "server", private_by_id);
+  CHECK(answer_of(client.Get("/runtime/ops/servers/1", bearer(runner))).status == 403);
+  CHECK(answer_of(client.Get("/runtime/ops/servers/1")).status == 401);
+  CHECK(answer_of(client.Get("/runtime/ops/servers/1", bearer(admin))).status == 200);
+
+  // The OpenAPI document lists what the caller may run: anonymous callers the public APIs only.
+  auto document = answer_of(client.Get("/runtime/openapi.json"));
+  REQUIRE(document.status == 200);
+  CHECK(document.body["openapi"].get<std::string>().starts_with("3.1"));
+  CHECK(document.body["paths"].size() == 0);  // "server" is no longer public
+  document = answer_of(client.Get("/runtime/openapi.json", bearer(runner)));
+  REQUIRE(document.status == 200);
+  CHECK(document.body["paths"].contains("/runtime/ops/servers"));
+  CHECK_FALSE(document.body["paths"].contains("/runtime/ops/servers/{id}"));
+  document = answer_of(client.Get("/runtime/openapi.json", bearer(admin)));
+  CHECK(document.body["paths"].contains("/runtime/ops/servers/{id}"));
+
+  // Another tenant has none of these APIs.
+  const std::string acme_password = "Runtime-Acme-Pass-55!";
+  plexus::test::record_secret(acme_password);
+  post(
+      client, admin, "/api/v1/admin/tenants",
+      {{"id", "acme"}, {"name", "Acme"}, {"admin_username", "acme-admin"}, {"admin_password", acme_password}},
+      201);
+  const auto acme = plexus.login("acme-admin", acme_password, "acme");
+  CHECK(answer_of(client.Get("/runtime/ops/servers?role=web", bearer(acme))).status == 404);
+  CHECK(answer_of(client.Get("/runtime/ops/servers/1", bearer(acme))).status == 404);
+
+  // A new revision in staging only: production keeps answering the old one; editors
+  // see the new one with X-Plexus-Stage: staging.
+  auto renamed = kByRole;
+  renamed["sql"] = "SELECT id, name, role FROM servers WHERE role = :role ORDER BY id";
+  define_api(client, admin, "servers-by-role", renamed, false);
+  got = answer_of(client.Get("/runtime/ops/servers?role=db", bearer(admin)));
+  CHECK(got.body["rows"] == json::parse(R"([{"id":3,"name":"db-01"}])"));
+  auto staging = bearer(admin);
+  staging.emplace("X-Plexus-Stage", "staging");
+  got = answer_of(client.Get("/runtime/ops/servers?role=db", staging));
+  CHECK(got.body["rows"] == json::parse(R"([{"id":3,"name":"db-01","role":"db"}])"));
+  auto runner_staging = bearer(runner);
+  runner_staging.emplace("X-Plexus-Stage", "staging");
+  CHECK(answer_of(client.Get("/runtime/ops/servers?role=db", runner_staging)).status == 403);
+  CHECK(answer_of(client.Get("/runtime/ops/servers?role=db", httplib::Headers{{"X-Plexus-Stage", "staging"}}))
+            .status == 401);
+  auto odd = bearer(admin);
+  odd.emplace("X-Plexus-Stage", "canary");
+  CHECK(answer_of(client.Get("/runtime/ops/servers?role=db", odd)).status == 400);
+  // Promotion reaches the runtime at once (the store's change event refreshes the routes).
+  post(client, admin, "/api/v1/resources/api/servers-by-role/promote", {{"stage", "production"}}, 200);
+  got = answer_of(client.Get("/runtime/ops/servers?role=db", bearer(admin)));
+  CHECK(got.body["rows"] == json::parse(R"([{"id":3,"name":"db-01","role":"db"}])"));
+  // Deleting an API takes it off the runtime.
+  auto remove = bearer(admin);
+  auto deleted = client.Delete("/api/v1/resources/api/server?reason=gone", remove);
+  REQUIRE(deleted);
+  CHECK((deleted->status == 200 || deleted->status == 204));
+  CHECK(answer_of(client.Get("/runtime/ops/servers/1", bearer(admin))).status == 404);
+  CHECK(plexus.stop() == 0);
+}
