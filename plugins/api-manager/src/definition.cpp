@@ -1,10 +1,13 @@
 #include "definition.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 
 #include "params.hpp"
+#include "script_api.hpp"
+#include "workflow_api.hpp"
 #include "path_template.hpp"
 #include "sql_placeholders.hpp"
 
@@ -16,7 +19,9 @@ using nlohmann::json;
 const std::vector<std::string> kMethods{"GET", "POST", "PUT", "PATCH", "DELETE"};
 const std::vector<std::string> kKnownFields{"path",        "method",   "type",     "datasource",
                                             "sql",         "params",   "response", "tags",
-                                            "description", "examples", "public",   "system"};
+                                            "description", "examples", "public",   "system",
+                                            "script",      "limits",   "workflow", "timeout_ms",
+                                            "cache",       "slow_ms",  "retry",    "compatibility"};
 
 std::string escape_pointer(const std::string& token) {
   std::string out;
@@ -30,6 +35,69 @@ std::string escape_pointer(const std::string& token) {
     }
   }
   return out;
+}
+
+// timeout_ms, cache, slow_ms, retry, compatibility: the options every type shares.
+void validate_run_options(const json& content, json& problems) {
+  auto problem = [&](const std::string& pointer, const std::string& message) {
+    problems.push_back({{"pointer", pointer}, {"message", message}});
+  };
+  auto integer_in = [&](const json& value, const std::string& pointer, std::int64_t low, std::int64_t high) {
+    if (!value.is_number_integer() || value.get<std::int64_t>() < low || value.get<std::int64_t>() > high) {
+      problem(pointer, "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high));
+    }
+  };
+  if (const auto it = content.find("timeout_ms"); it != content.end()) integer_in(*it, "/timeout_ms", 1, 600000);
+  if (const auto it = content.find("slow_ms"); it != content.end()) {
+    if (!it->is_number() || it->get<double>() < 0) problem("/slow_ms", "must be a number of milliseconds, 0 or more");
+  }
+  if (const auto it = content.find("cache"); it != content.end()) {
+    if (!it->is_object()) {
+      problem("/cache", "must be an object {\"ttl_s\": seconds}");
+    } else {
+      for (const auto& [key, value] : it->items()) {
+        if (key == "ttl_s") {
+          integer_in(value, "/cache/ttl_s", 0, 86400);
+        } else {
+          problem("/cache/" + escape_pointer(key), "is not a cache option (ttl_s)");
+        }
+      }
+    }
+  }
+  if (const auto it = content.find("retry"); it != content.end()) {
+    if (!it->is_object()) {
+      problem("/retry", "must be an object {\"attempts\": n, \"backoff_ms\": ms}");
+    } else {
+      for (const auto& [key, value] : it->items()) {
+        if (key == "attempts") {
+          integer_in(value, "/retry/attempts", 1, 10);
+        } else if (key == "backoff_ms") {
+          integer_in(value, "/retry/backoff_ms", 0, 60000);
+        } else {
+          problem("/retry/" + escape_pointer(key), "is not a retry option (attempts, backoff_ms)");
+        }
+      }
+    }
+  }
+  if (const auto it = content.find("compatibility"); it != content.end()) {
+    if (!it->is_object()) {
+      problem("/compatibility", "must be an object {\"accept_breaking\": revision, \"migration_note\": text}");
+    } else {
+      for (const auto& [key, value] : it->items()) {
+        if (key == "accept_breaking") {
+          integer_in(value, "/compatibility/accept_breaking", 1, INT64_MAX);
+        } else if (key == "migration_note") {
+          if (!value.is_string()) problem("/compatibility/migration_note", "must be a string");
+        } else {
+          problem("/compatibility/" + escape_pointer(key), "is not a compatibility option (accept_breaking, migration_note)");
+        }
+      }
+      if (it->contains("accept_breaking") &&
+          it->value("migration_note", std::string()).find_first_not_of(" \t\r\n") == std::string::npos) {
+        problem("/compatibility/migration_note", "is required with accept_breaking: say what callers must change");
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -83,13 +151,18 @@ json validate_content(const json& content) {
   }
   // type
   const auto type = string_field("type", true);
-  if (type && *type != "sql") {
-    if (*type == "workflow" || *type == "script") {
-      problem("/type", "type '" + *type + "' is not supported yet: only 'sql' APIs run in this version");
-    } else {
-      problem("/type", "must be 'sql', 'workflow' or 'script', got '" + *type + "'");
-    }
+  if (type && *type != "sql" && *type != "workflow" && *type != "script") {
+    problem("/type", "must be 'sql', 'workflow' or 'script', got '" + *type + "'");
   }
+  if (type && *type == "script") validate_script_content(content, problems);
+  if (type && *type == "workflow") validate_workflow_content(content, problems);
+  for (const char* field : {"script", "limits"}) {
+    if (content.contains(field) && !(type && *type == "script"))
+      problem(std::string("/") + field, "belongs to APIs of type 'script'");
+  }
+  if (content.contains("workflow") && !(type && *type == "workflow"))
+    problem("/workflow", "belongs to APIs of type 'workflow'");
+  validate_run_options(content, problems);
   // params
   json params = json::object();
   bool params_ok = true;
@@ -212,6 +285,17 @@ ApiDefinition parse_definition(const std::string& id, std::int64_t revision, con
   if (content.contains("examples") && content["examples"].is_array()) def.examples = content["examples"];
   def.is_public = content.value("public", false);
   def.is_system = content.value("system", false);
+  def.script = content.value("script", std::string());
+  if (content.contains("limits") && content["limits"].is_object()) def.limits = content["limits"];
+  if (content.contains("workflow")) def.workflow = content["workflow"];
+  def.timeout_ms = content.value("timeout_ms", def.timeout_ms);
+  if (content.contains("cache")) def.cache_ttl_s = content["cache"].value("ttl_s", std::uint64_t{0});
+  def.slow_ms = content.value("slow_ms", 0.0);
+  if (content.contains("retry")) {
+    def.retry_attempts = content["retry"].value("attempts", 1);
+    def.retry_backoff_ms = content["retry"].value("backoff_ms", def.retry_backoff_ms);
+  }
+  if (content.contains("compatibility")) def.compatibility = content["compatibility"];
   return def;
 }
 

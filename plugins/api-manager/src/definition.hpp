@@ -26,6 +26,16 @@ struct ApiDefinition {
   nlohmann::json examples = nlohmann::json::array();  // [{"name", "params", "response"?}]
   bool is_public = false;     // "public": true lets anonymous callers run it (API-4)
   bool is_system = false;     // "system": true: only holders of api.system.write may change it
+
+  std::string script;                                // type script: Lua 5.4 source
+  nlohmann::json limits = nlohmann::json::object();  // type script: {"instructions", "memory_mb"}
+  nlohmann::json workflow;                           // type workflow: {"steps": [...], "result"?}
+  std::uint64_t timeout_ms = 30000;  // the whole run; steps and statements stop at it
+  std::uint64_t cache_ttl_s = 0;     // answers reused this long (0: no cache, API-9)
+  double slow_ms = 0;                // runs slower publish api.slow (0: never, API-5)
+  int retry_attempts = 1;            // tries on transient datasource errors (API-6)
+  std::uint64_t retry_backoff_ms = 100;
+  nlohmann::json compatibility;      // {"accept_breaking": <production revision>, "migration_note"} (API-12)
 };
 
 // The checks on save (resource kind validate hook): [{"pointer": "/sql", "message": ...}],

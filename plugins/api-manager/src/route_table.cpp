@@ -73,4 +73,11 @@ std::vector<ApiDefinition> RouteTable::definitions() const {
   return out;
 }
 
+const CompiledApi* RouteTable::by_id(std::string_view id) const {
+  for (const auto& api : apis_) {
+    if (api.def.id == id) return &api;
+  }
+  return nullptr;
+}
+
 }  // namespace plexus::api_manager

@@ -40,6 +40,8 @@ class RouteTable {
   // (a literal over a parameter at the first segment where they differ), then the lowest id.
   Match find(std::string_view method, std::string_view path) const;
 
+  // The API with this id; null when there is none.
+  const CompiledApi* by_id(std::string_view id) const;
   const std::vector<CompiledApi>& apis() const { return apis_; }
   std::vector<ApiDefinition> definitions() const;
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "execute.hpp"
+
 namespace plexus::api_manager {
 namespace {
 
@@ -32,24 +34,6 @@ json error_body(std::string_view code, std::string_view message, const json& det
   json error{{"code", code}, {"message", message}, {"request_id", request_id}};
   if (!details.is_null()) error["details"] = details;
   return {{"error", std::move(error)}};
-}
-
-json rows_as_objects(const json& answer) {
-  json rows = json::array();
-  std::vector<std::string> names;
-  if (answer.contains("columns") && answer["columns"].is_array()) {
-    for (const auto& column : answer["columns"]) {
-      names.push_back(column.is_object() ? column.value("name", std::string()) : column.get<std::string>());
-    }
-  }
-  if (answer.contains("rows") && answer["rows"].is_array()) {
-    for (const auto& row : answer["rows"]) {
-      json object = json::object();
-      for (std::size_t i = 0; i < row.size() && i < names.size(); ++i) object[names[i]] = row[i];
-      rows.push_back(std::move(object));
-    }
-  }
-  return {{"rows", std::move(rows)}, {"truncated", answer.value("truncated", false)}};
 }
 
 Runtime::Runtime(sdk::Host& host, ExecLog* log, OpenApi openapi, std::chrono::milliseconds cache_ttl)
@@ -220,34 +204,59 @@ void Runtime::handle(const sdk::Request& req, sdk::Response& res) {
   }
   record.params = merged.values;
 
-  json answer;
-  try {
-    answer = json::parse(host_.datasource_query(tenant, api.def.datasource, api.def.sql,
-                                                bind_values(api.placeholders, merged.values).dump()));
-  } catch (const sdk::Error& e) {
-    // The datasource's own words may hold SQL and schema details: logged, and shown only
-    // to callers who may edit the API.
-    host_.warn("request " + request_id + ": API " + api.def.id + " revision " +
-               std::to_string(api.def.revision) + " failed on datasource '" + api.def.datasource +
-               "': " + e.what());
-    const bool timeout = e.status() == PLEXUS_ERR_TIMEOUT;
-    const int status = timeout ? 504 : 502;
-    const std::string code = timeout ? "datasource_timeout" : "datasource_error";
-    const std::string message =
-        timeout ? "the datasource did not answer in time; try again later (request id " + request_id + ")"
-        : e.status() == PLEXUS_ERR_UNAVAILABLE || e.status() == PLEXUS_ERR_NOT_FOUND
-            ? "the datasource of this API is not available; try again later (request id " + request_id + ")"
-            : "the datasource could not run this API (request id " + request_id + ")";
+  ExecContext context;
+  context.host = &host_;
+  context.tenant = tenant;
+  context.caller = caller.raw();
+  context.request_id = request_id;
+  context.stage = stage;
+  context.steps = &record.steps;
+  context.call_api = [this, &context](const std::string& id, const json& params) {
+    return call_nested(context, id, params);
+  };
+  const auto out = execute(api, merged.values, context);
+  record.rows = out.rows;
+  if (!out.ok()) {
+    // The datasource's or script's own words may hold SQL and schema details: logged, and
+    // shown only to callers who may edit the API.
+    host_.warn("request " + request_id + ": API " + api.def.id + " revision " + std::to_string(api.def.revision) +
+               " failed (" + out.error_class + "): " + (out.details.is_null() ? out.message : out.details.dump()));
     json details = nullptr;
-    if (!caller.anonymous() && host_.allowed(caller, "api.write", api.def.id))
-      details = {{"reason", e.what()}};
-    finish(status, timeout ? "timeout" : "datasource", message);
-    return fail(status, code, message, details);
+    if (!caller.anonymous() && host_.allowed(caller, "api.write", api.def.id)) details = out.details;
+    finish(out.status, out.error_class, out.message);
+    return fail(out.status, out.code, out.message, details);
   }
-  auto body = rows_as_objects(answer);
-  record.rows = static_cast<std::int64_t>(body["rows"].size());
   finish(200, "", "");
-  res.json(200, body.dump());
+  res.json(200, out.body.dump());
+}
+
+Outcome Runtime::call_nested(const ExecContext& outer, const std::string& id, const json& params) {
+  const auto routes = table(outer.tenant, outer.stage);
+  const CompiledApi* api = routes->by_id(id);
+  if (api == nullptr) {
+    return Outcome::failure(404, "workflow", "api_not_found",
+                            "the API '" + id + "' does not exist in the " + outer.stage + " stage");
+  }
+  const auto caller = outer.sdk_caller();
+  if (!api->def.is_public && outer.caller != nullptr && !host_.allowed(caller, "api.execute", id)) {
+    return Outcome::failure(403, "permission", "forbidden", "the caller lacks the permission api.execute:" + id);
+  }
+  CallInput input;
+  input.body = params.is_object() ? params : json::object();
+  auto merged = merge_params(api->def.params, *api->schema, input);
+  if (!merged.errors.empty()) {
+    json fields = json::array();
+    for (const auto& error : merged.errors) fields.push_back({{"field", error.field}, {"message", error.message}});
+    return Outcome::failure(400, "validation", "invalid_params",
+                            "the parameters for the API '" + id + "' are not valid", json{{"fields", fields}});
+  }
+  ExecContext inner = outer;
+  inner.depth = outer.depth + 1;
+  inner.steps = nullptr;
+  inner.call_api = [this, &inner](const std::string& next, const json& next_params) {
+    return call_nested(inner, next, next_params);
+  };
+  return execute(*api, merged.values, inner);
 }
 
 }  // namespace plexus::api_manager

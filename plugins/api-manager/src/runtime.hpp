@@ -1,7 +1,7 @@
 // The runtime router: every request under /runtime/ (issue 7 item 3). Finds the API of
 // the caller's tenant by method and path, decides access (public APIs, api.execute,
 // staging for api.write), merges and validates the parameters, runs the SQL on the
-// datasource with the values bound, answers {"rows", "truncated"} and records the run.
+// API (execute.hpp) and answers its outcome, recording the run.
 #pragma once
 
 #include <chrono>
@@ -17,6 +17,7 @@
 #include <plexus/plugin.hpp>
 
 #include "exec_log.hpp"
+#include "execute.hpp"
 #include "route_table.hpp"
 
 namespace plexus::api_manager {
@@ -37,6 +38,8 @@ class Runtime {
   void on_change(std::string_view payload_json);
 
  private:
+  // Runs another API of the same tenant and stage for a workflow step or a script.
+  Outcome call_nested(const ExecContext& outer, const std::string& id, const nlohmann::json& params);
   std::shared_ptr<const RouteTable> table(const std::string& tenant, const std::string& stage);
 
   struct Entry {
@@ -50,10 +53,6 @@ class Runtime {
   std::mutex mutex_;
   std::map<std::string, Entry> cache_;  // "<tenant>\n<stage>"
 };
-
-// {"rows": [{column: value}], "truncated": bool} from a datasource answer
-// {"columns": [{"name","type"}], "rows": [[...]], "truncated": bool}.
-nlohmann::json rows_as_objects(const nlohmann::json& answer);
 
 // {"error": {"code", "message", "details"?, "request_id"}}.
 nlohmann::json error_body(std::string_view code, std::string_view message, const nlohmann::json& details,

@@ -6,6 +6,7 @@
 
 #include "params.hpp"
 #include "route_table.hpp"
+#include "execute.hpp"
 #include "runtime.hpp"
 
 using nlohmann::json;
@@ -152,9 +153,15 @@ TEST_CASE("datasource answers become rows of objects", "[api-manager][runtime]")
       {"rows", {{1, "web-1"}, {2, nullptr}}},
       {"truncated", true}};
   CHECK(
-      rows_as_objects(answer) ==
+      json(rows_as_objects(answer)) ==
       json{{"rows", {{{"id", 1}, {"name", "web-1"}}, {{"id", 2}, {"name", nullptr}}}}, {"truncated", true}});
-  CHECK(rows_as_objects(json::object()) == json{{"rows", json::array()}, {"truncated", false}});
+  CHECK(json(rows_as_objects(json::object())) == json{{"rows", json::array()}, {"truncated", false}});
+}
+
+TEST_CASE("rows keep the statement's column order, not the alphabet", "[api-manager][runtime]") {
+  const json answer = {{"columns", {{{"name", "zone"}}, {{"name", "id"}}, {{"name", "amount"}}}},
+                       {"rows", {{"eu", 7, 1.5}}}};
+  CHECK(rows_as_objects(answer).dump() == R"({"rows":[{"zone":"eu","id":7,"amount":1.5}],"truncated":false})");
   CHECK(error_body("invalid_params", "bad", nullptr, "r1") ==
         json{{"error", {{"code", "invalid_params"}, {"message", "bad"}, {"request_id", "r1"}}}});
 }
