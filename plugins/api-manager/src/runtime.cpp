@@ -1,6 +1,7 @@
 #include "runtime.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "execute.hpp"
 
@@ -230,6 +231,25 @@ void Runtime::handle(const sdk::Request& req, sdk::Response& res) {
   res.json(200, out.body.dump());
 }
 
+namespace {
+
+// Merges a JSON object of parameters as a request body would be; the outcome of a 400 when invalid.
+std::optional<Outcome> merge_object(const CompiledApi& api, const json& params, json& values) {
+  CallInput input;
+  input.body = params.is_object() ? params : json::object();
+  auto merged = merge_params(api.def.params, *api.schema, input);
+  if (merged.errors.empty()) {
+    values = std::move(merged.values);
+    return std::nullopt;
+  }
+  json fields = json::array();
+  for (const auto& error : merged.errors) fields.push_back({{"field", error.field}, {"message", error.message}});
+  return Outcome::failure(400, "validation", "invalid_params",
+                          "the parameters for the API '" + api.def.id + "' are not valid", json{{"fields", fields}});
+}
+
+}  // namespace
+
 Outcome Runtime::call_nested(const ExecContext& outer, const std::string& id, const json& params) {
   const auto routes = table(outer.tenant, outer.stage);
   const CompiledApi* api = routes->by_id(id);
@@ -241,22 +261,33 @@ Outcome Runtime::call_nested(const ExecContext& outer, const std::string& id, co
   if (!api->def.is_public && outer.caller != nullptr && !host_.allowed(caller, "api.execute", id)) {
     return Outcome::failure(403, "permission", "forbidden", "the caller lacks the permission api.execute:" + id);
   }
-  CallInput input;
-  input.body = params.is_object() ? params : json::object();
-  auto merged = merge_params(api->def.params, *api->schema, input);
-  if (!merged.errors.empty()) {
-    json fields = json::array();
-    for (const auto& error : merged.errors) fields.push_back({{"field", error.field}, {"message", error.message}});
-    return Outcome::failure(400, "validation", "invalid_params",
-                            "the parameters for the API '" + id + "' are not valid", json{{"fields", fields}});
-  }
+  json values;
+  if (auto refused = merge_object(*api, params, values)) return *refused;
   ExecContext inner = outer;
   inner.depth = outer.depth + 1;
   inner.steps = nullptr;
   inner.call_api = [this, &inner](const std::string& next, const json& next_params) {
     return call_nested(inner, next, next_params);
   };
-  return execute(*api, merged.values, inner);
+  return execute(*api, values, inner);
+}
+
+Outcome Runtime::run(const std::string& tenant, const std::string& stage, const CompiledApi& api,
+                     const json& raw_params, const plexus_caller* caller, std::vector<StepRecord>* steps,
+                     const std::string& request_id) {
+  json values;
+  if (auto refused = merge_object(api, raw_params, values)) return *refused;
+  ExecContext context;
+  context.host = &host_;
+  context.tenant = tenant;
+  context.caller = caller;
+  context.request_id = request_id;
+  context.stage = stage;
+  context.steps = steps;
+  context.call_api = [this, &context](const std::string& id, const json& params) {
+    return call_nested(context, id, params);
+  };
+  return execute(api, values, context);
 }
 
 }  // namespace plexus::api_manager

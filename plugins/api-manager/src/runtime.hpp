@@ -32,6 +32,18 @@ class Runtime {
   Runtime(sdk::Host& host, ExecLog* log, OpenApi openapi, std::chrono::milliseconds cache_ttl);
 
   void handle(const sdk::Request& req, sdk::Response& res);
+
+  // Runs `api` outside an HTTP request (test cases, schedules, batches): `raw_params`
+  // merged and validated as a JSON body would be, then executed; nested API calls see
+  // `stage`. `caller` may be null (no caller: tool calls are refused, nested APIs run
+  // without a permission check). Steps go to `steps` when given. Not logged.
+  Outcome run(const std::string& tenant, const std::string& stage, const CompiledApi& api,
+              const nlohmann::json& raw_params, const plexus_caller* caller = nullptr,
+              std::vector<StepRecord>* steps = nullptr, const std::string& request_id = {});
+  // The tenant's API `id` on `stage`; null when there is none. Shares the cached table.
+  std::shared_ptr<const RouteTable> routes(const std::string& tenant, const std::string& stage) {
+    return table(tenant, stage);
+  }
   // Drops the cached route tables of `tenant` (all tenants when empty).
   void invalidate(const std::string& tenant = {});
   // A resource.api.changed event's payload: {"tenant", ...}.
