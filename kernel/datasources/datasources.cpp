@@ -49,9 +49,16 @@ Datasources::Datasources(resources::ResourceStore& store, secrets::SecretBox box
                                    "Time datasource calls take, connecting included.", {"driver", "operation"})) {
   drivers_.on_change([this](const std::string& driver) { pool_.drop_driver(driver); });
   store_.kinds().add(datasource_kind(drivers_, box_));
+  // Saves and deletions on this node reach the resolve cache as they commit.
+  listener_ = store_.add_change_listener([this](const resources::ResourceChange& change) {
+    if (change.kind == kDatasourceKind) forget(change.tenant, change.id);
+  });
 }
 
-Datasources::~Datasources() { store_.kinds().remove(kDatasourceKind); }
+Datasources::~Datasources() {
+  store_.remove_change_listener(listener_);
+  store_.kinds().remove(kDatasourceKind);
+}
 
 Reply Datasources::query(const std::string& tenant, const std::string& name, Statement statement) {
   return run(tenant, name, Operation::query, std::move(statement));
@@ -72,9 +79,34 @@ void Datasources::apply_limits(const nlohmann::json& content, Statement& stateme
   statement.timeout_ms = capped(statement.timeout_ms, content.value("timeout_ms", limits_.timeout_ms));
 }
 
+void Datasources::forget(const std::string& tenant, const std::string& name) {
+  std::lock_guard lock(resolved_mutex_);
+  resolved_.erase(tenant + "/" + name);
+}
+
+std::shared_ptr<const resources::Revision> Datasources::resolve(const std::string& tenant, const std::string& name) {
+  const auto key = tenant + "/" + name;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(resolved_mutex_);
+    if (const auto it = resolved_.find(key); it != resolved_.end() && now - it->second.loaded < kResolveTtl) {
+      return it->second.revision;
+    }
+  }
+  auto stored = store_.stored_revision(tenant, kDatasourceKind, name);
+  if (!stored) {
+    forget(tenant, name);
+    return nullptr;
+  }
+  auto revision = std::make_shared<const resources::Revision>(std::move(*stored));
+  std::lock_guard lock(resolved_mutex_);
+  resolved_[key] = {revision, now};
+  return revision;
+}
+
 Reply Datasources::run(const std::string& tenant, const std::string& name, Operation operation,
                        Statement statement) {
-  const auto stored = store_.stored_revision(tenant, kDatasourceKind, name);
+  const auto stored = resolve(tenant, name);
   if (!stored) return failure(PLEXUS_ERR_NOT_FOUND, name, "no such datasource");
   const auto& content = stored->content;
   const auto driver_name = content.value("driver", "");

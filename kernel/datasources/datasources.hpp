@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "kernel/datasources/connection_pool.hpp"
 #include "kernel/datasources/driver_registry.hpp"
@@ -41,10 +44,25 @@ class Datasources {
   Reply schema(const std::string& tenant, const std::string& name);
   Reply ping(const std::string& tenant, const std::string& name);
 
+  // A datasource's stored revision is reused for kResolveTtl between calls (runtime
+  // APIs call the same one thousands of times a second); a change on this node reaches
+  // forget() at once through the store's change listener, one on another node within the TTL.
+  void forget(const std::string& tenant, const std::string& name);
+  static constexpr auto kResolveTtl = std::chrono::seconds(1);
+
  private:
   enum class Operation { query, execute, schema, ping };
   Reply run(const std::string& tenant, const std::string& name, Operation operation, Statement statement);
   void apply_limits(const nlohmann::json& content, Statement& statement) const;
+  std::shared_ptr<const resources::Revision> resolve(const std::string& tenant, const std::string& name);
+
+  struct Resolved {
+    std::shared_ptr<const resources::Revision> revision;
+    std::chrono::steady_clock::time_point loaded;
+  };
+  std::mutex resolved_mutex_;
+  std::unordered_map<std::string, Resolved> resolved_;  // "<tenant>/<name>"
+  std::uint64_t listener_ = 0;
 
   resources::ResourceStore& store_;
   secrets::SecretBox box_;

@@ -33,16 +33,35 @@ ResourceStore::ResourceStore(store::Database& database, audit::AuditLog& audit, 
   store::migrate(database_, kComponent, store_migrations());
 }
 
+std::uint64_t ResourceStore::add_change_listener(ChangeListener listener) {
+  std::lock_guard lock(listeners_mutex_);
+  const auto id = next_listener_++;
+  listeners_.emplace(id, std::move(listener));
+  return id;
+}
+
+void ResourceStore::remove_change_listener(std::uint64_t id) {
+  std::lock_guard lock(listeners_mutex_);
+  listeners_.erase(id);
+}
+
 void ResourceStore::announce(const std::vector<ResourceChange>& changes) const {
-  if (!on_change_) return;
-  for (const auto& change : changes) {
+  auto tell = [](const ChangeListener& listener, const ResourceChange& change) {
     try {
-      on_change_(change);
+      listener(change);
     } catch (const std::exception& e) {
       log::get("resources")
           ->error("change listener failed for {}/{} ({}): {}", change.kind, change.id, change.action,
                   e.what());
     }
+  };
+  for (const auto& change : changes) {
+    {
+      // Held while telling: remove_change_listener then waits for a running call.
+      std::lock_guard lock(listeners_mutex_);
+      for (const auto& [id, listener] : listeners_) tell(listener, change);
+    }
+    if (on_change_) tell(on_change_, change);
   }
 }
 

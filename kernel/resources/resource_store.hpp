@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,6 +93,12 @@ class ResourceStore {
                 ChangeListener on_change = {});
 
   ResourceKinds& kinds() { return kinds_; }
+
+  // More listeners beside the constructor's (caches of stored content such as the
+  // datasources'); each is told of every change, as the constructor's is. The id
+  // removes it; remove before the listener's owner goes.
+  std::uint64_t add_change_listener(ChangeListener listener);
+  void remove_change_listener(std::uint64_t id);
 
   // Revision 1. 409 when the id is taken (also by a deleted resource: restore it).
   Resource create(const auth::Caller& caller, std::string_view kind, const std::string& id,
@@ -205,6 +213,9 @@ class ResourceStore {
   audit::AuditLog& audit_;
   ResourceKinds& kinds_;
   ChangeListener on_change_;
+  mutable std::mutex listeners_mutex_;
+  std::map<std::uint64_t, ChangeListener> listeners_;
+  std::uint64_t next_listener_ = 1;
 };
 
 }  // namespace plexus::resources
