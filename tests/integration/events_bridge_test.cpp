@@ -13,12 +13,14 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/event_stream.hpp"
 #include "tests/support/plexusd_process.hpp"
 #include "tests/support/redis_server.hpp"
 
 using nlohmann::json;
 using plexus::test::bearer;
 using plexus::test::Plexusd;
+using plexus::test::StreamClient;
 
 namespace {
 
@@ -33,74 +35,6 @@ bool eventually(Condition&& done) {
   }
   return false;
 }
-
-// GET /api/v1/admin/events/stream on a thread of its own; events parsed as they come.
-class StreamClient {
- public:
-  StreamClient(const Plexusd& node, const std::string& token, const std::string& pattern)
-      : client_(node.client()) {
-    thread_ = std::thread([this, token, pattern] {
-      client_.Get(("/api/v1/admin/events/stream?pattern=" + pattern).c_str(), bearer(token),
-                  [this](const char* data, std::size_t size) {
-                    std::lock_guard lock(mutex_);
-                    text_.append(data, size);
-                    parse();
-                    changed_.notify_all();
-                    return !stopping_.load();
-                  });
-    });
-  }
-  ~StreamClient() {
-    stopping_ = true;
-    client_.stop();
-    thread_.join();
-  }
-
-  // Waits for the stream's "ready" event: from then on, nothing published is missed.
-  bool ready() {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, kDeadline, [&] { return is_ready_; });
-  }
-  // Waits until an event with this key has arrived; all events seen so far.
-  std::vector<json> until_key(const std::string& key) {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, kDeadline, [&] {
-      return std::any_of(events_.begin(), events_.end(), [&](const json& e) { return e["key"] == key; });
-    });
-    return events_;
-  }
-
- private:
-  // SSE frames end with an empty line; "ready" is named, bus events are unnamed.
-  void parse() {
-    std::size_t end;
-    while ((end = text_.find("\n\n")) != std::string::npos) {
-      const auto frame = text_.substr(0, end);
-      text_.erase(0, end + 2);
-      std::string event, data;
-      std::size_t start = 0;
-      while (start <= frame.size()) {
-        auto newline = frame.find('\n', start);
-        if (newline == std::string::npos) newline = frame.size();
-        const auto line = frame.substr(start, newline - start);
-        if (line.starts_with("event: ")) event = line.substr(7);
-        if (line.starts_with("data: ")) data += line.substr(6);
-        start = newline + 1;
-      }
-      if (event == "ready") is_ready_ = true;
-      if (event.empty() && !data.empty()) events_.push_back(json::parse(data));
-    }
-  }
-
-  httplib::Client client_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::string text_;
-  bool is_ready_ = false;
-  std::vector<json> events_;
-};
 
 int publish(const Plexusd& node, const std::string& token, const json& body) {
   auto response = node.client().Post("/api/v1/admin/events", bearer(token), body.dump(), "application/json");
