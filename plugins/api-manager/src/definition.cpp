@@ -5,11 +5,13 @@
 #include <optional>
 #include <stdexcept>
 
+#include "canary.hpp"
 #include "params.hpp"
-#include "script_api.hpp"
-#include "workflow_api.hpp"
 #include "path_template.hpp"
+#include "pointer_token.hpp"
+#include "script_api.hpp"
 #include "sql_placeholders.hpp"
+#include "workflow_api.hpp"
 
 namespace plexus::api_manager {
 namespace {
@@ -21,21 +23,8 @@ const std::vector<std::string> kKnownFields{"path",        "method",   "type",  
                                             "sql",         "params",   "response", "tags",
                                             "description", "examples", "public",   "system",
                                             "script",      "limits",   "workflow", "timeout_ms",
-                                            "cache",       "slow_ms",  "retry",    "compatibility"};
-
-std::string escape_pointer(const std::string& token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+                                            "cache",       "slow_ms",  "retry",    "compatibility",
+                                            "canary"};
 
 // timeout_ms, cache, slow_ms, retry, compatibility: the options every type shares.
 void validate_run_options(const json& content, json& problems) {
@@ -59,7 +48,7 @@ void validate_run_options(const json& content, json& problems) {
         if (key == "ttl_s") {
           integer_in(value, "/cache/ttl_s", 0, 86400);
         } else {
-          problem("/cache/" + escape_pointer(key), "is not a cache option (ttl_s)");
+          problem("/cache/" + pointer_token(key), "is not a cache option (ttl_s)");
         }
       }
     }
@@ -74,7 +63,7 @@ void validate_run_options(const json& content, json& problems) {
         } else if (key == "backoff_ms") {
           integer_in(value, "/retry/backoff_ms", 0, 60000);
         } else {
-          problem("/retry/" + escape_pointer(key), "is not a retry option (attempts, backoff_ms)");
+          problem("/retry/" + pointer_token(key), "is not a retry option (attempts, backoff_ms)");
         }
       }
     }
@@ -89,7 +78,7 @@ void validate_run_options(const json& content, json& problems) {
         } else if (key == "migration_note") {
           if (!value.is_string()) problem("/compatibility/migration_note", "must be a string");
         } else {
-          problem("/compatibility/" + escape_pointer(key), "is not a compatibility option (accept_breaking, migration_note)");
+          problem("/compatibility/" + pointer_token(key), "is not a compatibility option (accept_breaking, migration_note)");
         }
       }
       if (it->contains("accept_breaking") &&
@@ -114,7 +103,7 @@ json validate_content(const json& content) {
   }
   for (const auto& [key, value] : content.items()) {
     if (std::find(kKnownFields.begin(), kKnownFields.end(), key) == kKnownFields.end()) {
-      problem("/" + escape_pointer(key), "is not a field of an API definition");
+      problem("/" + pointer_token(key), "is not a field of an API definition");
     }
   }
   auto string_field = [&](const char* name, bool required) -> std::optional<std::string> {
@@ -163,6 +152,7 @@ json validate_content(const json& content) {
   if (content.contains("workflow") && !(type && *type == "workflow"))
     problem("/workflow", "belongs to APIs of type 'workflow'");
   validate_run_options(content, problems);
+  validate_canary(content, problems);
   // params
   json params = json::object();
   bool params_ok = true;
@@ -258,6 +248,26 @@ json validate_content(const json& content) {
   return problems;
 }
 
+json api_references(const json& content) {
+  json out = json::array();
+  if (!content.is_object()) return out;
+  std::vector<std::string> datasources, apis;
+  if (const auto it = content.find("datasource"); it != content.end() && it->is_string() && !it->empty()) {
+    datasources.push_back(it->get<std::string>());
+  }
+  if (content.value("type", std::string()) == "workflow" && content.contains("workflow")) {
+    for (auto& name : workflow_datasource_references(content["workflow"])) datasources.push_back(std::move(name));
+    apis = workflow_api_references(content["workflow"]);
+  }
+  std::sort(datasources.begin(), datasources.end());
+  datasources.erase(std::unique(datasources.begin(), datasources.end()), datasources.end());
+  std::sort(apis.begin(), apis.end());
+  apis.erase(std::unique(apis.begin(), apis.end()), apis.end());
+  for (const auto& name : datasources) out.push_back({{"kind", "datasource"}, {"id", name}});
+  for (const auto& id : apis) out.push_back({{"kind", "api"}, {"id", id}});
+  return out;
+}
+
 ApiDefinition parse_definition(const std::string& id, std::int64_t revision, const json& content) {
   const auto problems = validate_content(content);
   if (!problems.empty()) {
@@ -296,6 +306,7 @@ ApiDefinition parse_definition(const std::string& id, std::int64_t revision, con
     def.retry_backoff_ms = content["retry"].value("backoff_ms", def.retry_backoff_ms);
   }
   if (content.contains("compatibility")) def.compatibility = content["compatibility"];
+  if (content.contains("canary")) def.canary = content["canary"];
   return def;
 }
 

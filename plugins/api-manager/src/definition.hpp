@@ -36,11 +36,15 @@ struct ApiDefinition {
   int retry_attempts = 1;            // tries on transient datasource errors (API-6)
   std::uint64_t retry_backoff_ms = 100;
   nlohmann::json compatibility;      // {"accept_breaking": <production revision>, "migration_note"} (API-12)
+  nlohmann::json canary;             // {"percent", ...} on a staging revision (API-11); null when absent
 };
 
 // The checks on save (resource kind validate hook): [{"pointer": "/sql", "message": ...}],
 // empty when the content is fine.
 nlohmann::json validate_content(const nlohmann::json& content);
+// What an API uses, for the store's references (API-8): [{"kind": "datasource"|"api", "id"}]
+// from its datasource and its workflow's steps. The store then refuses to delete them.
+nlohmann::json api_references(const nlohmann::json& content);
 // Reads validated content. Throws std::invalid_argument on content validate_content refuses.
 ApiDefinition parse_definition(const std::string& id, std::int64_t revision, const nlohmann::json& content);
 

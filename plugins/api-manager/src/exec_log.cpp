@@ -11,6 +11,7 @@ namespace {
 
 using std::chrono::system_clock;
 
+// The plugin's tables (one migration list per plugin, so the canary's table is here too).
 // SQL written once for SQLite and PostgreSQL (abi.h db_migrate): TEXT, BIGINT, INTEGER and
 // DOUBLE PRECISION columns, ids chosen by the plugin, times as ISO-8601 text.
 constexpr std::string_view kMigrations = R"json([
@@ -20,6 +21,14 @@ constexpr std::string_view kMigrations = R"json([
      "CREATE INDEX api_manager_exec_log_tenant ON api_manager_exec_log (tenant_id, id)",
      "CREATE INDEX api_manager_exec_log_api ON api_manager_exec_log (tenant_id, api_id, id)",
      "CREATE TABLE api_manager_exec_step_log (exec_id BIGINT NOT NULL, seq INTEGER NOT NULL, tenant_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, duration_ms DOUBLE PRECISION NOT NULL, row_count BIGINT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (exec_id, seq))"
+   ]},
+  {"version": 2, "description": "canary revisions rolled back (canary.hpp): one row keeps every node off them",
+   "statements": [
+     "CREATE TABLE api_manager_canary_rollback (tenant_id TEXT NOT NULL, api_id TEXT NOT NULL, revision BIGINT NOT NULL, reason TEXT NOT NULL, rolled_back_at TEXT NOT NULL, PRIMARY KEY (tenant_id, api_id, revision))"
+   ]},
+  {"version": 3, "description": "API schedules as their editors gave them (api_jobs.hpp), since the SDK cannot list kernel schedules",
+   "statements": [
+     "CREATE TABLE api_manager_schedules (tenant_id TEXT NOT NULL, api_id TEXT NOT NULL, name TEXT NOT NULL, schedule TEXT NOT NULL, cron TEXT NOT NULL, zone TEXT NOT NULL, stage TEXT NOT NULL, params TEXT NOT NULL, priority INTEGER NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (tenant_id, api_id, name))"
    ]}
 ])json";
 
@@ -35,8 +44,8 @@ constexpr std::size_t kMaxShortText = 512;  // names, caller, request id
 constexpr std::size_t kMaxPathText = 2048;
 constexpr int kPruneBatch = 1000;
 
-constexpr std::array<std::string_view, 6> kErrorClasses{"validation", "permission", "datasource",
-                                                        "timeout",    "script",     "internal"};
+constexpr std::array<std::string_view, 7> kErrorClasses{"validation", "permission", "datasource", "timeout",
+                                                        "script",     "workflow",   "internal"};
 
 // At most `max` bytes of `text`, cut at a UTF-8 character boundary and marked.
 std::string cut(std::string_view text, std::size_t max) {
@@ -244,80 +253,151 @@ std::int64_t ExecLog::next_id() {
   return id;
 }
 
-void ExecLog::insert(const ExecRecord& record, std::int64_t id) {
-  const nlohmann::json row{{"id", id},
-                           {"tenant", record.tenant},
-                           {"api_id", cut(record.api_id, kMaxShortText)},
-                           {"revision", record.revision},
-                           {"stage", cut(record.stage, kMaxShortText)},
-                           {"caller", cut(record.caller, kMaxShortText)},
-                           {"request_id", cut(record.request_id, kMaxShortText)},
-                           {"method", cut(record.method, kMaxShortText)},
-                           {"path", cut(record.path, kMaxPathText)},
-                           {"params", stored_params(record.params)},
-                           {"status", record.status},
-                           {"error_class", cut(record.error_class, kMaxShortText)},
-                           {"error", cut(record.error, kMaxErrorText)},
-                           {"duration_ms", record.duration_ms},
-                           {"row_count", record.rows},
-                           {"started_at", format_utc(record.started_at)},
-                           {"step_count", static_cast<std::int64_t>(record.steps.size())}};
-  host_.db_exec(
-      "INSERT INTO api_manager_exec_log (id, tenant_id, api_id, revision, stage, caller, request_id, method, "
-      "path, "
-      "params, status, error_class, error, duration_ms, row_count, started_at, step_count) VALUES (:id, "
-      ":tenant, "
-      ":api_id, :revision, :stage, :caller, :request_id, :method, :path, :params, :status, :error_class, "
-      ":error, "
-      ":duration_ms, :row_count, :started_at, :step_count)",
-      row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+namespace {
+
+constexpr std::array<std::string_view, 17> kRunColumns{
+    "id",     "tenant_id", "api_id", "revision",    "stage", "caller",      "request_id", "method",    "path",
+    "params", "status",    "error_class", "error", "duration_ms", "row_count", "started_at", "step_count"};
+
+}  // namespace
+
+void ExecLog::insert_runs(const std::vector<std::pair<const ExecRecord*, std::int64_t>>& runs) {
+  std::string sql = "INSERT INTO api_manager_exec_log (";
+  for (std::size_t c = 0; c < kRunColumns.size(); ++c) sql += (c ? ", " : "") + std::string(kRunColumns[c]);
+  sql += ") VALUES ";
+  nlohmann::json params = nlohmann::json::object();
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& record = *runs[i].first;
+    const nlohmann::json values{runs[i].second,
+                                record.tenant,
+                                cut(record.api_id, kMaxShortText),
+                                record.revision,
+                                cut(record.stage, kMaxShortText),
+                                cut(record.caller, kMaxShortText),
+                                cut(record.request_id, kMaxShortText),
+                                cut(record.method, kMaxShortText),
+                                cut(record.path, kMaxPathText),
+                                stored_params(record.params),
+                                record.status,
+                                cut(record.error_class, kMaxShortText),
+                                cut(record.error, kMaxErrorText),
+                                record.duration_ms,
+                                record.rows,
+                                format_utc(record.started_at),
+                                static_cast<std::int64_t>(record.steps.size())};
+    const std::string n = std::to_string(i);
+    sql += i ? ", (" : "(";
+    for (std::size_t c = 0; c < kRunColumns.size(); ++c) {
+      const auto name = std::string(kRunColumns[c]) + "_" + n;
+      sql += (c ? ", :" : ":") + name;
+      params[name] = values[c];
+    }
+    sql += ")";
+  }
+  host_.db_exec(sql, params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void ExecLog::insert_steps(const ExecRecord& record, std::int64_t id) {
+  const std::size_t stored = std::min(record.steps.size(), kMaxStoredSteps);
+  for (std::size_t first = 0; first < stored; first += kStepsPerInsert) {
+    std::string sql =
+        "INSERT INTO api_manager_exec_step_log (exec_id, seq, tenant_id, name, status, duration_ms, "
+        "row_count, error) VALUES ";
+    nlohmann::json params{{"exec_id", id}, {"tenant", record.tenant}};
+    for (std::size_t i = first; i < std::min(stored, first + kStepsPerInsert); ++i) {
+      const auto& step = record.steps[i];
+      const std::string n = std::to_string(i);
+      sql += (i == first ? "" : ", ");
+      sql += "(:exec_id, :seq" + n + ", :tenant, :name" + n + ", :status" + n + ", :duration" + n + ", :rows" + n +
+             ", :error" + n + ")";
+      params["seq" + n] = static_cast<std::int64_t>(i);
+      params["name" + n] = cut(step.name, kMaxShortText);
+      params["status" + n] = cut(step.status, kMaxShortText);
+      params["duration" + n] = step.duration_ms;
+      params["rows" + n] = step.rows;
+      params["error" + n] = cut(step.error, kMaxErrorText);
+    }
+    host_.db_exec(sql, params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+}
+
+void ExecLog::count_failure(const ExecRecord& record, const std::string& why) noexcept {
+  write_failures_.fetch_add(1, std::memory_order_relaxed);
+  try {
+    failures_metric_.add(1);
+    // Never the parameters: they may hold personal data or secrets.
+    host_.warn("execution log: cannot record a run of API '" + cut(record.api_id, kMaxShortText) + "' (request " +
+               cut(record.request_id, kMaxShortText) + "): " + why);
+  } catch (...) {
+  }
+}
+
+void ExecLog::enqueue(ExecRecord record) noexcept {
+  try {
+    std::unique_lock lock(pending_mutex_);
+    if (pending_.size() >= kMaxPending) {
+      lock.unlock();
+      count_failure(record, "more than " + std::to_string(kMaxPending) + " runs wait to be written");
+      return;
+    }
+    pending_.push_back({std::move(record), next_id()});
+  } catch (...) {
+    write_failures_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+std::size_t ExecLog::pending() const {
+  std::lock_guard lock(pending_mutex_);
+  return pending_.size();
+}
+
+void ExecLog::flush() noexcept {
+  // One flush at a time, so runs reach the table in the order they were enqueued.
+  std::lock_guard flushing(flush_mutex_);
+  std::vector<Pending> batch;
+  {
+    std::lock_guard lock(pending_mutex_);
+    batch.swap(pending_);
+  }
+  for (std::size_t first = 0; first < batch.size(); first += kRunsPerInsert) {
+    const auto last = std::min(batch.size(), first + kRunsPerInsert);
+    std::vector<std::pair<const ExecRecord*, std::int64_t>> runs;
+    for (auto i = first; i < last; ++i) runs.emplace_back(&batch[i].record, batch[i].id);
+    try {
+      insert_runs(runs);
+      for (auto i = first; i < last; ++i) {
+        if (batch[i].record.steps.empty()) continue;
+        try {
+          insert_steps(batch[i].record, batch[i].id);
+        } catch (const std::exception& e) {
+          count_failure(batch[i].record, "its steps: " + db_reason(e.what()));
+        }
+      }
+    } catch (const std::exception&) {
+      // One row refused (another node took the same microsecond as an id): each run alone,
+      // with a fresh id when needed.
+      for (auto i = first; i < last; ++i) record(batch[i].record);
+    }
+  }
 }
 
 std::optional<std::int64_t> ExecLog::record(const ExecRecord& record) noexcept {
-  std::int64_t id = 0;
   try {
     // Ids are unique within the process; a second node may pick the same microsecond,
     // so a refused INSERT is tried again with a later id.
     for (int attempt = 0;; ++attempt) {
-      id = next_id();
+      const auto id = next_id();
       try {
-        insert(record, id);
-        break;
+        insert_runs({{&record, id}});
       } catch (const sdk::Error&) {
         if (attempt == 2) throw;
+        continue;
       }
+      insert_steps(record, id);
+      return id;
     }
-    const std::size_t stored = std::min(record.steps.size(), kMaxStoredSteps);
-    for (std::size_t first = 0; first < stored; first += kStepsPerInsert) {
-      std::string sql =
-          "INSERT INTO api_manager_exec_step_log (exec_id, seq, tenant_id, name, status, duration_ms, "
-          "row_count, error) VALUES ";
-      nlohmann::json params{{"exec_id", id}, {"tenant", record.tenant}};
-      for (std::size_t i = first; i < std::min(stored, first + kStepsPerInsert); ++i) {
-        const auto& step = record.steps[i];
-        const std::string n = std::to_string(i);
-        sql += (i == first ? "" : ", ");
-        sql += "(:exec_id, :seq" + n + ", :tenant, :name" + n + ", :status" + n + ", :duration" + n +
-               ", :rows" + n + ", :error" + n + ")";
-        params["seq" + n] = static_cast<std::int64_t>(i);
-        params["name" + n] = cut(step.name, kMaxShortText);
-        params["status" + n] = cut(step.status, kMaxShortText);
-        params["duration" + n] = step.duration_ms;
-        params["rows" + n] = step.rows;
-        params["error" + n] = cut(step.error, kMaxErrorText);
-      }
-      host_.db_exec(sql, params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    }
-    return id;
   } catch (const std::exception& e) {
-    write_failures_.fetch_add(1, std::memory_order_relaxed);
-    try {
-      failures_metric_.add(1);
-      // Never the parameters: they may hold personal data or secrets.
-      host_.warn("execution log: cannot record a run of API '" + cut(record.api_id, kMaxShortText) +
-                 "' (request " + cut(record.request_id, kMaxShortText) + "): " + db_reason(e.what()));
-    } catch (...) {
-    }
+    count_failure(record, db_reason(e.what()));
   } catch (...) {
     write_failures_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -325,6 +405,7 @@ std::optional<std::int64_t> ExecLog::record(const ExecRecord& record) noexcept {
 }
 
 nlohmann::json ExecLog::browse(const std::string& tenant, const ExecFilter& filter) {
+  flush();  // this node's runs are visible to its readers at once
   const int limit = std::clamp(filter.limit, 1, kMaxBrowseLimit);
   std::string sql =
       "SELECT " + std::string(kColumns) + " FROM api_manager_exec_log WHERE tenant_id = :tenant";
@@ -364,6 +445,7 @@ nlohmann::json ExecLog::browse(const std::string& tenant, const ExecFilter& filt
 }
 
 std::optional<nlohmann::json> ExecLog::get(const std::string& tenant, std::int64_t id) {
+  flush();
   const auto params = nlohmann::json{{"tenant", tenant}, {"id", id}}.dump();
   const auto rows = objects(host_.db_query(
       "SELECT " + std::string(kColumns) + " FROM api_manager_exec_log WHERE tenant_id = :tenant AND id = :id",
@@ -386,6 +468,28 @@ std::optional<nlohmann::json> ExecLog::get(const std::string& tenant, std::int64
       item.at("step_count").get<std::int64_t>() > static_cast<std::int64_t>(steps.size());
   item["steps"] = std::move(steps);
   return item;
+}
+
+ExecLog::SlowRuns ExecLog::slow_runs(const std::string& tenant, const std::string& api_id, double threshold_ms,
+                                     system_clock::time_point since) {
+  flush();
+  // Ids are the recording time in microseconds: the (tenant, api, id) index bounds the scan.
+  const auto rows = objects(host_.db_query(
+      "SELECT COUNT(*) AS runs, SUM(CASE WHEN duration_ms >= :threshold THEN 1 ELSE 0 END) AS slow_runs, "
+      "MAX(duration_ms) AS max_ms, MAX(CASE WHEN duration_ms >= :threshold2 THEN started_at END) AS last_slow_at "
+      "FROM api_manager_exec_log WHERE tenant_id = :tenant AND api_id = :api AND id >= :since",
+      nlohmann::json{{"tenant", tenant}, {"api", api_id}, {"threshold", threshold_ms},
+                     {"threshold2", threshold_ms}, {"since", micros_since_epoch(since)}}
+          .dump(),
+      1));
+  SlowRuns out;
+  if (rows.empty()) return out;
+  const auto& row = rows.front();
+  out.runs = row.at("runs").is_null() ? 0 : integer(row.at("runs"));
+  out.slow_runs = row.at("slow_runs").is_null() ? 0 : integer(row.at("slow_runs"));
+  out.max_ms = row.at("max_ms").is_null() ? 0 : number(row.at("max_ms"));
+  if (!row.at("last_slow_at").is_null()) out.last_slow_at = text(row.at("last_slow_at"));
+  return out;
 }
 
 std::int64_t ExecLog::prune(system_clock::time_point older_than) {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,6 +54,10 @@ struct ExecFilter {
 };
 
 inline constexpr int kMaxBrowseLimit = 500;
+// Runs waiting for a flush at most, and runs per INSERT statement when flushing (SQLite
+// looks named parameters up one by one, so a statement of many rows costs quadratically).
+inline constexpr std::size_t kMaxPending = 20000;
+inline constexpr std::size_t kRunsPerInsert = 10;
 // Stored strings are cut to this many bytes (at a UTF-8 boundary) and marked as cut.
 inline constexpr std::size_t kMaxParamText = 1024;
 inline constexpr std::size_t kMaxErrorText = 2000;
@@ -69,11 +74,28 @@ class ExecLog {
   // Returns the id the run was recorded with, or nullopt when the write failed.
   std::optional<std::int64_t> record(const ExecRecord& record) noexcept;
 
+  // Buffered (the runtime's hot path): the run gets its id now and is written with others
+  // by the next flush(), in multi-row INSERTs. Beyond kMaxPending waiting runs, a run is
+  // counted as a write failure instead of growing memory. Never throws.
+  void enqueue(ExecRecord record) noexcept;
+  // Writes every waiting run; browse(), get() and slow_runs() flush first, so a node's own
+  // runs are visible to its readers at once. The plugin flushes on a timer and on stop.
+  void flush() noexcept;
+  std::size_t pending() const;
+
   // {"items": [...newest first...], "next_cursor": "<id>" | null}; each item as get()
   // shows it, without the steps ("step_count" says how many there are).
   nlohmann::json browse(const std::string& tenant, const ExecFilter& filter);
   // A run of `tenant` with its "steps"; nullopt when there is none (or it is another tenant's).
   std::optional<nlohmann::json> get(const std::string& tenant, std::int64_t id);
+  // Runs of one API since `since`, and those that took at least `threshold_ms`.
+  struct SlowRuns {
+    std::int64_t runs = 0, slow_runs = 0;
+    double max_ms = 0;
+    std::string last_slow_at;  // "" when none was slow
+  };
+  SlowRuns slow_runs(const std::string& tenant, const std::string& api_id, double threshold_ms,
+                     std::chrono::system_clock::time_point since);
   // Removes runs (and their steps) recorded before `older_than`; returns the runs removed.
   // Works in batches so a large backlog never holds the database for long.
   std::int64_t prune(std::chrono::system_clock::time_point older_than);
@@ -84,7 +106,17 @@ class ExecLog {
   // Ids are the microseconds since the epoch at recording, made unique and increasing
   // within the process, so newest-first is id order and retention can cut by id.
   std::int64_t next_id();
-  void insert(const ExecRecord& record, std::int64_t id);
+  void insert_runs(const std::vector<std::pair<const ExecRecord*, std::int64_t>>& runs);
+  void insert_steps(const ExecRecord& record, std::int64_t id);
+  void count_failure(const ExecRecord& record, const std::string& why) noexcept;
+
+  struct Pending {
+    ExecRecord record;
+    std::int64_t id;
+  };
+  mutable std::mutex pending_mutex_;
+  std::vector<Pending> pending_;
+  std::mutex flush_mutex_;
 
   sdk::Host& host_;
   sdk::Metric failures_metric_;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "path_template.hpp"
+#include "pointer_token.hpp"
 
 namespace plexus::api_manager {
 namespace {
@@ -71,14 +72,14 @@ class SchemaPlacer {
     for (const char* key : {"$defs", "definitions"}) {
       if (!copy.contains(key) || !copy[key].is_object()) continue;
       for (auto& [name, def] : copy[key].items()) {
-        const std::string ref = std::string("#/") + key + "/" + escape_pointer(name);
+        const std::string ref = std::string("#/") + key + "/" + pointer_token(name);
         if (!names_.count(ref)) names_[ref] = unique_name(prefix_ + "_" + component_name(name));
       }
     }
     for (const char* key : {"$defs", "definitions"}) {
       if (!copy.contains(key) || !copy[key].is_object()) continue;
       for (auto& [name, def] : copy[key].items()) {
-        const std::string ref = std::string("#/") + key + "/" + escape_pointer(name);
+        const std::string ref = std::string("#/") + key + "/" + pointer_token(name);
         components_[names_.at(ref)] = walk(def);
       }
       copy.erase(key);
@@ -87,12 +88,6 @@ class SchemaPlacer {
   }
 
  private:
-  static std::string escape_pointer(const std::string& name) {
-    std::string out;
-    for (char c : name) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
-    return out;
-  }
-
   std::string unique_name(const std::string& wanted) {
     std::string name = wanted;
     for (int n = 2; components_.contains(name) || taken_.count(name); ++n)

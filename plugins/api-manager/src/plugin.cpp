@@ -7,10 +7,16 @@
 #include <nlohmann/json.hpp>
 #include <plexus/plugin.hpp>
 
+#include "api_jobs.hpp"
+#include "api_tests.hpp"
+#include "canary_route.hpp"
+#include "compatibility.hpp"
 #include "definition.hpp"
 #include "exec_log.hpp"
 #include "openapi.hpp"
+#include "promotion_gate.hpp"
 #include "runtime.hpp"
+#include "slow_summary.hpp"
 
 namespace plexus::api_manager {
 
@@ -27,12 +33,15 @@ class ApiManagerPlugin : public sdk::Plugin {
          .requires_approval = false,
          .validate =
              [](std::string_view content) { return validate_content(nlohmann::json::parse(content)).dump(); },
-         .references = {},
-         .pre_promotion = {}});
+         .references = [](std::string_view content) { return api_references(nlohmann::json::parse(content)).dump(); },
+         // Tests and compatibility before production (promotion_gate.hpp); runs after start().
+         .pre_promotion = [this](std::string_view input) { return check_promotion(host(), *runtime_, input); }});
 
     log_ = std::make_unique<ExecLog>(host());
     register_exec_log_routes(host(), *log_, "/api/v1/api-manager");
     start_exec_log_retention(host(), *log_, exec_log_retention(settings));
+    // Runtime runs are written in batches: every 100 ms, and what is left on stop.
+    host().timer(100, true, [this] { log_->flush(); });
 
     RuntimeOpenApiOptions options;
     options.stage_header = "X-Plexus-Stage";
@@ -41,6 +50,15 @@ class ApiManagerPlugin : public sdk::Plugin {
     };
     const auto ttl = std::chrono::milliseconds(settings.value("route_cache_ttl_ms", 5000));
     runtime_ = std::make_unique<Runtime>(host(), log_.get(), std::move(openapi), ttl);
+    register_slow_summary_route(host(), *runtime_, *log_, "/api/v1/api-manager");
+    register_canary_route(host(), *runtime_, "/api/v1/api-manager");
+    // Test suites (kind api-test) and the compatibility check (api_tests.hpp, compatibility.hpp).
+    register_api_tests(host(), *runtime_, "/api/v1/api-manager");
+    register_compatibility_route(host(), "/api/v1/api-manager");
+    // Schedules and batches: the job kind api-manager.run and its routes (api_jobs.hpp).
+    jobs_ = std::make_unique<ApiJobs>(host(), *runtime_, *log_);
+    jobs_->register_handler();
+    jobs_->register_routes("/api/v1/api-manager");
     // Saves and promotions of APIs reach the route tables at once; the TTL covers
     // changes made on other nodes when events are not shared between them.
     host().subscribe("resource.api.changed",
@@ -51,9 +69,14 @@ class ApiManagerPlugin : public sdk::Plugin {
     }
   }
 
+  void stop() override {
+    if (log_) log_->flush();
+  }
+
  private:
   std::unique_ptr<ExecLog> log_;
   std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<ApiJobs> jobs_;  // after runtime_ and log_: it uses them
 };
 
 }  // namespace plexus::api_manager

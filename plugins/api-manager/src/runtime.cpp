@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "canary.hpp"
 #include "execute.hpp"
 
 namespace plexus::api_manager {
@@ -28,6 +29,20 @@ std::vector<std::pair<std::string, std::string>> query_of(const sdk::Request& re
   return out;
 }
 
+// Who may share a cached answer: everyone for public APIs; callers of the same kind and
+// roles for SQL (the answer depends on the parameters only, the roles decide access);
+// the caller alone for scripts and workflows, whose tool calls act as the caller.
+std::string permission_scope(const ApiDefinition& def, const sdk::Caller& caller) {
+  if (caller.anonymous()) return "anonymous";
+  if (def.type != "sql") return std::string(caller.kind()) + ":" + std::string(caller.user_id());
+  std::vector<std::string> roles;
+  for (const auto role : caller.roles()) roles.emplace_back(role);
+  std::sort(roles.begin(), roles.end());
+  std::string scope(caller.kind());
+  for (const auto& role : roles) scope += "," + role;
+  return scope;
+}
+
 }  // namespace
 
 json error_body(std::string_view code, std::string_view message, const json& details,
@@ -38,7 +53,19 @@ json error_body(std::string_view code, std::string_view message, const json& det
 }
 
 Runtime::Runtime(sdk::Host& host, ExecLog* log, OpenApi openapi, std::chrono::milliseconds cache_ttl)
-    : host_(host), log_(log), openapi_(std::move(openapi)), cache_ttl_(cache_ttl) {}
+    : host_(host), log_(log), openapi_(std::move(openapi)), cache_ttl_(cache_ttl), observer_(host), canary_(host) {}
+
+std::optional<json> Runtime::canary_status(const std::string& tenant, const std::string& id) {
+  const auto production = table(tenant, "production");
+  const auto staging = table(tenant, "staging");
+  const auto* live = production->by_id(id);
+  const auto* candidate = staging->by_id(id);
+  if (live == nullptr || candidate == nullptr || candidate->def.canary.is_null() ||
+      candidate->def.revision == live->def.revision) {
+    return std::nullopt;
+  }
+  return canary_.status(tenant, live->def, candidate->def);
+}
 
 void Runtime::invalidate(const std::string& tenant) {
   std::lock_guard lock(mutex_);
@@ -54,7 +81,9 @@ void Runtime::invalidate(const std::string& tenant) {
 void Runtime::on_change(std::string_view payload_json) {
   const auto payload = json::parse(payload_json, nullptr, false);
   if (payload.is_object() && payload.contains("tenant") && payload["tenant"].is_string()) {
-    invalidate(payload["tenant"].get<std::string>());
+    const auto tenant = payload["tenant"].get<std::string>();
+    invalidate(tenant);
+    answers_.drop(tenant, payload.value("id", std::string()));
   } else {
     invalidate();
   }
@@ -133,26 +162,49 @@ void Runtime::handle(const sdk::Request& req, sdk::Response& res) {
     }
     return fail(404, "not_found", "no API at " + method + " /runtime/" + path);
   }
-  const auto& api = *match.api;
+  // A staging revision with a canary policy takes its share of production calls.
+  const CompiledApi* production_api = match.api;
+  const CompiledApi* canary_api = nullptr;
+  std::shared_ptr<const RouteTable> staging_routes;  // keeps canary_api alive
+  bool to_canary = false;
+  if (stage == "production") {
+    staging_routes = table(tenant, "staging");
+    const auto* candidate = staging_routes->by_id(production_api->def.id);
+    if (candidate != nullptr && !candidate->def.canary.is_null() &&
+        candidate->def.revision != production_api->def.revision && candidate->def.method == method &&
+        candidate->def.path == production_api->def.path &&
+        !canary_.rolled_back(tenant, candidate->def.id, candidate->def.revision)) {
+      canary_api = candidate;
+      const std::string sticky = caller.anonymous() ? "ip:" + std::string(req.remote_address())
+                                                    : std::string(caller.kind()) + ":" + std::string(caller.user_id());
+      to_canary = in_canary(candidate->def.id, sticky, candidate->def.canary.value("percent", 0));
+    }
+  }
+  const auto& api = to_canary ? *canary_api : *production_api;
 
   ExecRecord record;
   record.tenant = tenant;
   record.api_id = api.def.id;
   record.revision = api.def.revision;
-  record.stage = stage;
+  record.stage = to_canary ? "canary" : stage;
   record.caller = actor(caller);
   record.request_id = request_id;
   record.method = method;
   record.path = "/runtime/" + path;
   record.started_at = started_at;
+  std::string cache_state;  // "hit" | "miss" | "" (no cache for this API)
   auto finish = [&](int status, std::string error_class, std::string error) {
-    if (log_ == nullptr) return;
     record.status = status;
     record.error_class = std::move(error_class);
     record.error = std::move(error);
     record.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    log_->record(record);
+    observer_.observe(api.def, record, cache_state);
+    if (canary_api != nullptr) {
+      canary_.observe(tenant, production_api->def, canary_api->def, to_canary,
+                      RunObserver::server_failure(record.error_class), record.duration_ms);
+    }
+    if (log_ != nullptr) log_->enqueue(std::move(record));
   };
 
   // Access: staging needs api.write on the API; production is open for public APIs and
@@ -205,6 +257,22 @@ void Runtime::handle(const sdk::Request& req, sdk::Response& res) {
   }
   record.params = merged.values;
 
+  std::string cache_key;
+  if (api.def.cache_ttl_s > 0) {
+    cache_key = ResponseCache::key(tenant, stage, api.def.id, api.def.revision, merged.values.dump(),
+                                   permission_scope(api.def, caller));
+    if (auto hit = answers_.get(cache_key)) {
+      cache_state = "hit";
+      record.rows = hit->rows;
+      res.header("X-Cache", "HIT");
+      finish(200, "", "");
+      res.json(200, hit->body);
+      return;
+    }
+    cache_state = "miss";
+    res.header("X-Cache", "MISS");
+  }
+
   ExecContext context;
   context.host = &host_;
   context.tenant = tenant;
@@ -227,8 +295,12 @@ void Runtime::handle(const sdk::Request& req, sdk::Response& res) {
     finish(out.status, out.error_class, out.message);
     return fail(out.status, out.code, out.message, details);
   }
+  auto text = out.body.dump();
+  if (!cache_key.empty()) {
+    answers_.put(cache_key, tenant, api.def.id, text, out.rows, std::chrono::seconds(api.def.cache_ttl_s));
+  }
   finish(200, "", "");
-  res.json(200, out.body.dump());
+  res.json(200, text);
 }
 
 namespace {

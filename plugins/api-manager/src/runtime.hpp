@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,9 +17,12 @@
 #include <nlohmann/json.hpp>
 #include <plexus/plugin.hpp>
 
+#include "canary.hpp"
 #include "exec_log.hpp"
 #include "execute.hpp"
+#include "response_cache.hpp"
 #include "route_table.hpp"
+#include "run_observer.hpp"
 
 namespace plexus::api_manager {
 
@@ -40,13 +44,17 @@ class Runtime {
   Outcome run(const std::string& tenant, const std::string& stage, const CompiledApi& api,
               const nlohmann::json& raw_params, const plexus_caller* caller = nullptr,
               std::vector<StepRecord>* steps = nullptr, const std::string& request_id = {});
+  // The canary of API `id` (canary.hpp): its policy, state and figures on this node;
+  // nullopt when the staging revision is no canary of the production one.
+  std::optional<nlohmann::json> canary_status(const std::string& tenant, const std::string& id);
   // The tenant's API `id` on `stage`; null when there is none. Shares the cached table.
   std::shared_ptr<const RouteTable> routes(const std::string& tenant, const std::string& stage) {
     return table(tenant, stage);
   }
   // Drops the cached route tables of `tenant` (all tenants when empty).
   void invalidate(const std::string& tenant = {});
-  // A resource.api.changed event's payload: {"tenant", ...}.
+  // A resource.api.changed event's payload: {"tenant", "id", ...}: the route tables and
+  // the cached answers of that API go.
   void on_change(std::string_view payload_json);
 
  private:
@@ -64,6 +72,9 @@ class Runtime {
   std::chrono::milliseconds cache_ttl_;
   std::mutex mutex_;
   std::map<std::string, Entry> cache_;  // "<tenant>\n<stage>"
+  ResponseCache answers_;
+  RunObserver observer_;
+  Canary canary_;
 };
 
 // {"error": {"code", "message", "details"?, "request_id"}}.

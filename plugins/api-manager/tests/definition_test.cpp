@@ -82,16 +82,18 @@ TEST_CASE("required fields, types and unknown fields are named by pointer", "[ap
   CHECK_THROWS_AS(parse_definition("x", 1, content), std::invalid_argument);
 }
 
-TEST_CASE("method and type: workflow and script are refused as not supported yet",
-          "[api-manager][definition]") {
+TEST_CASE("method and type: each type needs its own fields", "[api-manager][definition]") {
   auto content = good();
   content["method"] = "get";
   CHECK(has_problem(content, "/method", "GET, POST, PUT, PATCH, DELETE"));
   content = good();
   content["type"] = "workflow";
-  CHECK(has_problem(content, "/type", "not supported yet"));
+  CHECK(has_problem(content, "/workflow", ""));
   content["type"] = "script";
-  CHECK(has_problem(content, "/type", "not supported yet"));
+  CHECK(has_problem(content, "/script", ""));
+  content = good();
+  content["script"] = "return 1";
+  CHECK(has_problem(content, "/script", "belongs to APIs of type 'script'"));
   content["type"] = "graphql";
   CHECK(has_problem(content, "/type", "must be 'sql', 'workflow' or 'script'"));
 }
@@ -156,4 +158,50 @@ TEST_CASE("path matching and the most specific template", "[api-manager][routes]
   REQUIRE(literal);
   CHECK(more_specific(*literal, *tmpl));
   CHECK_FALSE(more_specific(*tmpl, *literal));
+}
+
+TEST_CASE("run options: timeout, retry, cache, slow threshold and compatibility", "[api-manager][definition]") {
+  auto content = good();
+  content["timeout_ms"] = 5000;
+  content["retry"] = {{"attempts", 3}, {"backoff_ms", 50}};
+  content["cache"] = {{"ttl_s", 60}};
+  content["slow_ms"] = 250.5;
+  content["compatibility"] = {{"accept_breaking", 4}, {"migration_note", "role is now required"}};
+  CHECK(validate_content(content).empty());
+  const auto def = parse_definition("servers", 5, content);
+  CHECK(def.timeout_ms == 5000);
+  CHECK(def.retry_attempts == 3);
+  CHECK(def.retry_backoff_ms == 50);
+  CHECK(def.cache_ttl_s == 60);
+  CHECK(def.slow_ms == 250.5);
+  CHECK(def.compatibility["accept_breaking"] == 4);
+  const auto defaults = parse_definition("servers", 1, good());
+  CHECK(defaults.timeout_ms == 30000);
+  CHECK(defaults.retry_attempts == 1);
+  CHECK(defaults.cache_ttl_s == 0);
+
+  content = good();
+  content["timeout_ms"] = 0;
+  CHECK(has_problem(content, "/timeout_ms", "from 1 to 600000"));
+  content = good();
+  content["retry"] = {{"attempts", 11}, {"every", 1}};
+  CHECK(has_problem(content, "/retry/attempts", "from 1 to 10"));
+  CHECK(has_problem(content, "/retry/every", "not a retry option"));
+  content = good();
+  content["cache"] = {{"ttl_s", -1}};
+  CHECK(has_problem(content, "/cache/ttl_s", "whole number"));
+  content["cache"] = 60;
+  CHECK(has_problem(content, "/cache", "ttl_s"));
+  content = good();
+  content["slow_ms"] = "fast";
+  CHECK(has_problem(content, "/slow_ms", "0 or more"));
+  content = good();
+  content["compatibility"] = {{"accept_breaking", 3}};
+  CHECK(has_problem(content, "/compatibility/migration_note", "required with accept_breaking"));
+}
+
+TEST_CASE("references: the datasource an API uses", "[api-manager][definition]") {
+  CHECK(api_references(good()) == json::parse(R"([{"kind":"datasource","id":"ops"}])"));
+  CHECK(api_references(json::object()) == json::array());
+  CHECK(api_references("not an object") == json::array());
 }

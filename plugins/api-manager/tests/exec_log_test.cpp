@@ -212,6 +212,58 @@ TEST_CASE("runs recorded concurrently all get their own id") {
   CHECK(f.log.browse("default", {.limit = 500}).at("items").size() == 100);
 }
 
+TEST_CASE("buffered runs wait for a flush, keep their order and steps, and reads flush first") {
+  Fixture f;
+  // More than one INSERT's worth, from several threads.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        auto record = run("servers");
+        record.request_id = "req-" + std::to_string(t) + "-" + std::to_string(i);
+        if (i == 0) record.steps = {{"lookup", "ok", 0.5, 2, ""}, {"notify", "error", 1.0, -1, "no answer"}};
+        f.log.enqueue(std::move(record));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(f.log.pending() == 120);
+  CHECK(f.store.query("SELECT id FROM api_manager_exec_log").size() == 0);
+  f.log.flush();
+  CHECK(f.log.pending() == 0);
+  CHECK(f.store.query("SELECT id FROM api_manager_exec_log").size() == 120);
+
+  // A read sees what was enqueued before it without an explicit flush.
+  f.log.enqueue(run("racks"));
+  const auto page = f.log.browse("default", {.limit = 500});
+  REQUIRE(page.at("items").size() == 121);
+  CHECK(page.at("items")[0].at("api_id") == "racks");  // newest first: enqueue order is id order
+  std::size_t with_steps = 0;
+  for (const auto& item : page.at("items")) {
+    if (item.at("step_count") == 2) {
+      ++with_steps;
+      const auto run_with_steps = f.log.get("default", item.at("id").get<std::int64_t>());
+      REQUIRE(run_with_steps);
+      CHECK(run_with_steps->at("steps")[1].at("error") == "no answer");
+    }
+  }
+  CHECK(with_steps == 3);
+  CHECK(f.log.write_failures() == 0);
+}
+
+TEST_CASE("a buffered run that cannot be written is counted when flushed, without its parameters") {
+  Fixture f;
+  f.store.exec("DROP TABLE api_manager_exec_log");
+  auto record = run("servers");
+  record.params = {{"password", "hunter2-very-secret"}};
+  f.log.enqueue(record);
+  f.log.enqueue(run("servers"));
+  f.log.flush();
+  CHECK(f.log.write_failures() == 2);
+  CHECK(f.store.metric_total("api_manager_exec_log_write_failures_total") == 2);
+  for (const auto& line : f.store.log()) CHECK(line.find("hunter2") == std::string::npos);
+}
+
 TEST_CASE("a failed write neither throws nor logs the parameters, and is counted") {
   Fixture f;
   f.store.exec("DROP TABLE api_manager_exec_log");

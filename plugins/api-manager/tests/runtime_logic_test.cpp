@@ -7,6 +7,7 @@
 #include "params.hpp"
 #include "route_table.hpp"
 #include "execute.hpp"
+#include "response_cache.hpp"
 #include "runtime.hpp"
 
 using nlohmann::json;
@@ -164,4 +165,38 @@ TEST_CASE("rows keep the statement's column order, not the alphabet", "[api-mana
   CHECK(rows_as_objects(answer).dump() == R"({"rows":[{"zone":"eu","id":7,"amount":1.5}],"truncated":false})");
   CHECK(error_body("invalid_params", "bad", nullptr, "r1") ==
         json{{"error", {{"code", "invalid_params"}, {"message", "bad"}, {"request_id", "r1"}}}});
+}
+
+TEST_CASE("the response cache: keys, expiry, bounds and dropping one API", "[api-manager][cache]") {
+  using namespace std::chrono_literals;
+  ResponseCache cache(3, 1000);
+  const auto t0 = ResponseCache::Clock::time_point{} + 1h;
+  const auto key = ResponseCache::key("default", "production", "servers", 2, R"({"id":1})", "anonymous");
+  CHECK(key != ResponseCache::key("default", "production", "servers", 3, R"({"id":1})", "anonymous"));
+  CHECK(key != ResponseCache::key("default", "production", "servers", 2, R"({"id":1})", "user,admin"));
+  CHECK(key != ResponseCache::key("acme", "production", "servers", 2, R"({"id":1})", "anonymous"));
+  CHECK(key != ResponseCache::key("default", "staging", "servers", 2, R"({"id":1})", "anonymous"));
+
+  cache.put(key, "default", "servers", R"({"rows":[]})", 0, 10s, t0);
+  REQUIRE(cache.get(key, t0 + 9s));
+  CHECK(cache.get(key, t0 + 9s)->body == R"({"rows":[]})");
+  CHECK_FALSE(cache.get(key, t0 + 10s));  // expired, and gone
+  CHECK(cache.size() == 0);
+
+  // At most 3 entries: the oldest stored goes first.
+  for (int i = 0; i < 4; ++i) cache.put("k" + std::to_string(i), "default", "a", "x", 1, 60s, t0);
+  CHECK(cache.size() == 3);
+  CHECK_FALSE(cache.get("k0", t0));
+  CHECK(cache.get("k3", t0));
+  // At most 1000 bytes; one answer over a quarter of that is not kept at all.
+  cache.put("big", "default", "a", std::string(300, 'x'), 1, 60s, t0);
+  CHECK_FALSE(cache.get("big", t0));
+  cache.put("k4", "acme", "a", std::string(240, 'y'), 1, 60s, t0);
+  CHECK(cache.bytes() <= 1000);
+  // Dropping one tenant's API leaves the others.
+  cache.drop("default", "a");
+  CHECK(cache.size() == 1);
+  CHECK(cache.get("k4", t0));
+  cache.drop("acme");
+  CHECK(cache.size() == 0);
 }
