@@ -172,6 +172,29 @@ Response rollback_resource(ResourceStore& store, Request& request) {
                                        reason_of(body), expected));
 }
 
+// The undo of the last change to the content: a soft delete is restored; a save is
+// undone by saving the previous revision's content as a new revision (history keeps
+// both). If-Match, when sent, must name the current revision.
+Response undo_resource(ResourceStore& store, Request& request) {
+  authorize(store, request, "write");
+  const auto expected = if_match(request).revision;
+  const auto body = object_body(request);
+  const auto caller = caller_of(request);
+  const auto current = store.get(caller, kind_of(request), id_of(request), true);
+  if (current.deleted) {
+    return with_etag(200, store.restore(caller, kind_of(request), id_of(request), reason_of(body)));
+  }
+  if (current.revision < 2) {
+    throw http::HttpError(409, "nothing_to_undo",
+                          current.kind + " '" + current.id + "' has only its first revision; delete it instead");
+  }
+  auto why = reason_of(body);
+  if (why.empty()) why = "undo of revision " + std::to_string(current.revision);
+  // The revision read above is the one undone: a save in between makes this a 412, not a wrong undo.
+  return with_etag(200, store.rollback(caller, kind_of(request), id_of(request), current.revision - 1, why,
+                                       expected.value_or(current.revision)));
+}
+
 Response list_referrers(ResourceStore& store, Request& request) {
   authorize(store, request, "read");
   nlohmann::json items = nlohmann::json::array();
@@ -285,6 +308,9 @@ void register_resource_routes(http::Router& router, ResourceStore& store) {
       route("GET", one + "/diff", diff_revisions, "RFC 6902 patch and readable diff between two revisions",
             "{kind}.read"),
       route("POST", one + "/rollback", rollback_resource, "Save an old revision's content as a new revision",
+            "{kind}.write"),
+      route("POST", one + "/undo", undo_resource,
+            "Undo the last change: restore a deleted resource, or save the previous revision's content again",
             "{kind}.write"),
       route("GET", one + "/referrers", list_referrers, "Resources that refer to this one", "{kind}.read"),
       route("POST", one + "/promote", promote_resource, "Point staging or production at a revision",

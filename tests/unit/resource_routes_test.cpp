@@ -206,6 +206,33 @@ TEST_CASE("create then read then update with history and diff and rollback over 
   CHECK(f.call("POST", kNotes, kAlice, create_body("n1", "again")).status == 409);
 }
 
+TEST_CASE("undo: the last save undone as a new revision, a delete restored", "[resources]") {
+  plexus::test::StoreBackend backend;
+  Fixture f(backend);
+  f.call("POST", kNotes, kAlice, create_body("n1", "first"));
+  const auto lonely = f.call("POST", kNotes + "/n1/undo", kAlice);
+  CHECK(lonely.status == 409);
+  CHECK(lonely.body["error"]["code"] == "nothing_to_undo");
+  f.put(kNotes + "/n1", kBob, {{"content", {{"title", "second"}}}, {"reason", "retitle"}}, "\"1\"");
+
+  const auto undone = f.call("POST", kNotes + "/n1/undo", kAlice);
+  REQUIRE(undone.status == 200);
+  CHECK(undone.header("ETag") == "\"3\"");
+  CHECK(undone.body["content"] == json{{"title", "first"}});
+  CHECK(f.call("GET", kNotes + "/n1/revisions/3", kAlice).body["reason"] == "undo of revision 2");
+  // If-Match names the revision to undo: a stale one is refused, nothing saved.
+  auto stale = f.call("POST", kNotes + "/n1/undo", kAlice, nullptr, {{"If-Match", "\"2\""}});
+  CHECK(stale.status == 412);
+  CHECK(f.call("GET", kNotes + "/n1", kAlice).body["revision"] == 3);
+
+  CHECK(f.call("DELETE", kNotes + "/n1", kAlice).status == 200);
+  const auto restored = f.call("POST", kNotes + "/n1/undo", kAlice);
+  CHECK(restored.status == 200);
+  CHECK(f.call("GET", kNotes + "/n1", kAlice).status == 200);
+  CHECK(f.call("POST", kNotes + "/n1/undo", "viewer:vera@default").status == 403);
+  CHECK(f.call("POST", kNotes + "/missing/undo", kAlice).status == 404);
+}
+
 TEST_CASE("PUT without If-Match is 428 and with a stale one 412 naming the current revision", "[resources]") {
   plexus::test::StoreBackend backend;
   Fixture f(backend);
