@@ -224,3 +224,40 @@ TEST_CASE("a failing or timed-out workflow step answers an error naming it", "[a
   CHECK(status_of(steps, "spin") == "error");
   CHECK(plexus.stop() == 0);
 }
+
+TEST_CASE("a workflow's script step shapes an earlier step's rows in the Lua sandbox", "[api-manager][workflow]") {
+  plexus::test::TempDir manifests, files;
+  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
+  const auto admin = plexus.admin_token();
+  auto client = plexus.client();
+  seed(client, admin, datasource_options("sqlite", files));
+  const json shaped = {
+      {"path", "ops/names"},
+      {"method", "GET"},
+      {"type", "workflow"},
+      {"params", {{"type", "object"}, {"properties", {{"role", {{"type", "string"}}}}}, {"required", {"role"}}}},
+      {"workflow",
+       {{"steps",
+         {sql_step("lookup", "SELECT id, name FROM servers WHERE role = :role ORDER BY id", {{"role", "${params.role}"}}),
+          {{"id", "shape"},
+           {"type", "script"},
+           {"params", {{"rows", "${steps.lookup.rows}"}}},
+           {"script",
+            "local names = {}\n"
+            "for _, row in ipairs(params.rows) do names[#names + 1] = row.name end\n"
+            "return {names = table.concat(names, ','), count = #params.rows}"}}}},
+        {"result", "${steps.shape}"}}}};
+  define_api(client, admin, "names", shaped);
+  auto got = answer_of(client.Get("/runtime/ops/names?role=web", bearer(admin)));
+  REQUIRE(got.status == 200);
+  CHECK(got.body == json::parse(R"({"names":"web-01,web-02","count":2})"));
+  CHECK(status_of(last_steps(client, admin, "names"), "shape") == "ok");
+  // A script step that breaks the sandbox's rules fails the run, naming the step.
+  auto escape = shaped;
+  escape["workflow"]["steps"][1]["script"] = "return io.open('/etc/passwd')";
+  define_api(client, admin, "names", escape);
+  got = answer_of(client.Get("/runtime/ops/names?role=web", bearer(admin)));
+  CHECK(got.status == 500);
+  CHECK(got.body["error"]["message"].get<std::string>().find("shape") != std::string::npos);
+  CHECK(plexus.stop() == 0);
+}
