@@ -30,6 +30,15 @@ json by_id_api(const json& extra) {
   return api;
 }
 
+// Broken SQL cannot be promoted (the datasource compiles it first), so an API that fails
+// at run time is one whose table went away after it went live: schema drift.
+void drop_table_later(httplib::Client& client, const std::string& admin, const std::string& table) {
+  post(client, admin, "/api/v1/datasources/ops/execute", {{"sql", "CREATE TABLE " + table + " (id INTEGER)"}}, 200);
+}
+void drop_table_now(httplib::Client& client, const std::string& admin, const std::string& table) {
+  post(client, admin, "/api/v1/datasources/ops/execute", {{"sql", "DROP TABLE " + table}}, 200);
+}
+
 std::string header(const Answer& answer, const std::string& name) {
   const auto it = answer.headers.find(name);
   return it == answer.headers.end() ? std::string() : it->second;
@@ -115,8 +124,10 @@ TEST_CASE("metrics per API and revision, api.failed and api.slow events, and the
   // slow_ms so small that every run is slow; "broken" fails on the datasource.
   define_api(client, admin, "server", by_id_api({{"public", true}, {"slow_ms", 0.001}}));
   auto broken = by_id_api({{"public", true}, {"path", "ops/broken/{id}"}});
-  broken["sql"] = "SELECT * FROM no_such_table WHERE id = :id";
+  broken["sql"] = "SELECT * FROM doomed WHERE id = :id";
+  drop_table_later(client, admin, "doomed");
   define_api(client, admin, "broken", broken);
+  drop_table_now(client, admin, "doomed");
 
   StreamClient events(plexus, admin, "api.>");
   REQUIRE(events.ready());
@@ -190,8 +201,10 @@ TEST_CASE("transient datasource errors are retried as the API says, others are n
 
   // Bad SQL is not transient: one attempt whatever the policy.
   auto wrong = by_id_api({{"retry", {{"attempts", 3}, {"backoff_ms", 5}}}});
-  wrong["sql"] = "SELECT * FROM no_such_table WHERE id = :id";
+  wrong["sql"] = "SELECT * FROM doomed WHERE id = :id";
+  drop_table_later(client, admin, "doomed");
   define_api(client, admin, "down", wrong);
+  drop_table_now(client, admin, "doomed");
   got = answer_of(client.Get("/runtime/ops/servers/1", bearer(admin)));
   CHECK(got.status == 502);
   CHECK(got.body["error"]["details"]["attempts"] == 1);
@@ -218,8 +231,10 @@ TEST_CASE("canary: a share of production calls, sticky per caller, rolled back w
   define_api(client, admin, "server", by_id_api({}));
   // Revision 2 in staging only: broken, as a canary for half the callers.
   auto broken = by_id_api({{"canary", {{"percent", 50}, {"min_calls", 6}, {"max_error_rate_increase", 0.2}}}});
-  broken["sql"] = "SELECT * FROM no_such_table WHERE id = :id";
+  broken["sql"] = "SELECT * FROM doomed WHERE id = :id";
+  drop_table_later(client, admin, "doomed");
   define_api(client, admin, "server", broken, false);
+  drop_table_now(client, admin, "doomed");
   auto status = answer_of(client.Get("/api/v1/api-manager/apis/server/canary", bearer(admin)));
   REQUIRE(status.status == 200);
   CHECK(status.body["state"] == "running");

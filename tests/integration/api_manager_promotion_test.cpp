@@ -241,3 +241,50 @@ TEST_CASE("failing test cases and unaccepted breaking changes block production",
             .status == 404);
   CHECK(plexus.stop() == 0);
 }
+
+TEST_CASE("SQL its datasource cannot compile is never promoted, to staging or production",
+          "[api-manager][promotion]") {
+  const auto backend = each_store_backend();
+  INFO("datasource database: " << backend);
+  TempDir manifests, files;
+  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
+  const auto admin = plexus.admin_token();
+  auto client = plexus.client();
+  seed(client, admin, datasource_options(backend, files));
+
+  // Saved (a draft may be wrong), but staging refuses it, naming the datasource's reason.
+  auto wrong = kByRole;
+  wrong["sql"] = "SELECT id, nickname FROM servers WHERE role = :role";
+  post(client, admin, "/api/v1/resources/api", {{"id", "servers-by-role"}, {"content", wrong}, {"reason", "t"}}, 201);
+  auto refused = promote(client, admin, "staging");
+  CHECK(refused.status == 409);
+  CHECK(refused.body["error"]["code"] == "promotion_blocked");
+  const auto problems = refused.body["error"]["details"]["problems"].dump();
+  CHECK(problems.find("does not compile on the datasource 'ops'") != std::string::npos);
+  CHECK(problems.find("nickname") != std::string::npos);
+  // Nothing ran: the EXPLAIN of a write changes nothing either.
+  auto writer = kByRole;
+  writer["sql"] = "DELETE FROM servers WHERE role = :role";
+  auto headers = bearer(admin);
+  headers.emplace("If-Match", "*");
+  REQUIRE(client.Put(kApiPath, headers, json{{"content", writer}, {"reason", "t"}}.dump(), "application/json")->status ==
+          200);
+  CHECK(promote(client, admin, "staging").status == 200);
+  auto rows = post(client, admin, "/api/v1/datasources/ops/query", {{"sql", "SELECT COUNT(*) AS n FROM servers"}}, 200);
+  CHECK(rows["rows"][0][0] == 3);
+  // A datasource that does not exist is named too.
+  auto elsewhere = kByRole;
+  elsewhere["datasource"] = "nowhere";
+  REQUIRE(client.Put(kApiPath, headers, json{{"content", elsewhere}, {"reason", "t"}}.dump(), "application/json")
+              ->status == 200);
+  refused = promote(client, admin, "staging");
+  CHECK(refused.status == 409);
+  CHECK(refused.body["error"]["details"]["problems"].dump().find("'nowhere' does not exist") != std::string::npos);
+  // Fixed: staging and production take it.
+  REQUIRE(client.Put(kApiPath, headers, json{{"content", kByRole}, {"reason", "t"}}.dump(), "application/json")
+              ->status == 200);
+  CHECK(promote(client, admin, "staging").status == 200);
+  CHECK(promote(client, admin, "production").status == 200);
+  CHECK(answer_of(client.Get("/runtime/ops/servers?role=db", bearer(admin))).status == 200);
+  CHECK(plexus.stop() == 0);
+}

@@ -5,6 +5,8 @@
 
 #include "api_tests.hpp"
 #include "compatibility.hpp"
+#include "sql_check.hpp"
+#include "sql_placeholders.hpp"
 
 namespace plexus::api_manager {
 
@@ -60,12 +62,22 @@ std::vector<std::string> test_problems(const json& report) {
 
 std::string check_promotion(sdk::Host& host, Runtime& runtime, std::string_view input_json) {
   const auto input = json::parse(input_json);
-  if (input.value("stage", std::string()) != "production") return "[]";
   const auto tenant = input.value("tenant", std::string());
   const auto id = input.value("id", std::string());
   const auto revision = input.value("revision", std::int64_t{0});
   const auto& content = input.at("content");
   json problems = json::array();
+
+  // (0) On every stage: SQL the datasource cannot compile never serves.
+  if (content.value("type", std::string()) == "sql") {
+    if (auto problem = sql_compile_problem(host, tenant, content.value("datasource", std::string()),
+                                           content.value("sql", std::string()),
+                                           sql_placeholders(content.value("sql", std::string())))) {
+      problems.push_back(*problem);
+      return problems.dump();
+    }
+  }
+  if (input.value("stage", std::string()) != "production") return problems.dump();
 
   // (1) Compatibility with what production callers get today.
   std::optional<json> production;
