@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/api_manager_fixture.hpp"
+#include "tests/support/node_js.hpp"
 #include "tests/support/plexusd_process.hpp"
 #include "tests/support/postgres_db.hpp"
 
@@ -269,5 +270,61 @@ TEST_CASE("runtime APIs: public, 401, 403, per-API grants, tenants and the stagi
   REQUIRE(deleted);
   CHECK((deleted->status == 200 || deleted->status == 204));
   CHECK(answer_of(client.Get("/runtime/ops/servers/1", bearer(admin))).status == 404);
+  CHECK(plexus.stop() == 0);
+}
+
+TEST_CASE("the served OpenAPI documents: runtime APIs of every type pass three validators, the management routes are in the kernel's",
+          "[api-manager][openapi]") {
+  plexus::test::TempDir manifests, files;
+  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
+  const auto admin = plexus.admin_token();
+  auto client = plexus.client();
+  seed(client, admin, datasource_options("sqlite", files));
+  auto by_role = kByRole;
+  by_role["examples"] = json::array({{{"name", "web servers"}, {"params", {{"role", "web"}}}}});
+  define_api(client, admin, "servers-by-role", by_role);
+  define_api(client, admin, "server", kById);
+  define_api(client, admin, "server-search", kSearch);
+  define_api(client, admin, "count",
+             {{"path", "ops/count"}, {"method", "GET"}, {"type", "script"}, {"tags", {"scripts"}},
+              {"script", "return {n = #plexus.query('ops', 'SELECT id FROM servers')}"}});
+  define_api(client, admin, "first-web",
+             {{"path", "ops/first-web"},
+              {"method", "GET"},
+              {"type", "workflow"},
+              {"workflow",
+               {{"steps", {{{"id", "web"}, {"type", "api"}, {"api", "servers-by-role"}, {"params", {{"role", "web"}}}}}},
+                {"result", "${steps.web.rows[0]}"}}}});
+
+  auto document = answer_of(client.Get("/runtime/openapi.json", bearer(admin)));
+  REQUIRE(document.status == 200);
+  for (const auto* path : {"/runtime/ops/servers", "/runtime/ops/servers/{id}", "/runtime/ops/servers/search",
+                           "/runtime/ops/count", "/runtime/ops/first-web"}) {
+    CHECK(document.body["paths"].contains(path));
+  }
+  plexus::test::TempDir dir;
+  const auto file = dir.write("openapi.json", document.body.dump(2));
+  const auto verdict =
+      plexus::test::run_command({plexus::test::node_binary("@seriousme/openapi-schema-validator"),
+                                 (plexus::test::js_dir() / "validate_openapi.mjs").string(), file.string()});
+  INFO(verdict.out << verdict.err);
+  const auto report = json::parse(verdict.out, nullptr, false);
+  REQUIRE(report.is_object());
+  for (const auto* validator :
+       {"@readme/openapi-parser", "@apidevtools/swagger-parser", "@seriousme/openapi-schema-validator"}) {
+    INFO(validator);
+    CHECK(report.at(validator).at("valid") == true);
+  }
+  CHECK(verdict.exit_code == 0);
+
+  // The plugin's management API is part of the kernel's document.
+  auto kernel = answer_of(client.Get("/api/v1/openapi.json", bearer(admin)));
+  REQUIRE(kernel.status == 200);
+  for (const auto* path : {"/api/v1/api-manager/executions", "/api/v1/api-manager/slow",
+                           "/api/v1/api-manager/apis/{id}/canary", "/api/v1/api-manager/apis/{id}/batch",
+                           "/api/v1/resources/{kind}/{id}/undo"}) {
+    INFO(path);
+    CHECK(kernel.body["paths"].contains(path));
+  }
   CHECK(plexus.stop() == 0);
 }
