@@ -49,16 +49,7 @@ void define(httplib::Client& client, const std::string& token, const std::string
 json target_options(const std::string& backend, const plexus::test::TempDir& dir) {
   if (backend == "sqlite") return {{"driver", "sqlite"}, {"path", (dir.path() / "target.db").string()}};
   // The test server's URL carries a password; a datasource keeps it in its sealed field.
-  auto url = plexus::test::fresh_store_url("postgresql", dir);
-  const auto scheme_end = url.find("://") + 3;
-  const auto at = url.find('@', scheme_end);
-  const auto colon = url.find(':', scheme_end);
-  REQUIRE(at != std::string::npos);
-  REQUIRE(colon < at);
-  const auto password = url.substr(colon + 1, at - colon - 1);
-  plexus::test::record_secret(password);
-  url.erase(colon, at - colon);
-  return {{"driver", "postgres"}, {"url", url}, {"password", password}};
+  return plexus::test::postgres_datasource_options(dir);
 }
 
 }  // namespace

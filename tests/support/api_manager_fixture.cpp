@@ -69,16 +69,9 @@ json datasource_options(const std::string& backend, const TempDir& dir) {
   if (backend == "sqlite") {
     return {{"driver", "sqlite"}, {"path", (dir.path() / "ops.db").string()}, {"read_only", false}};
   }
-  auto url = plexus::test::fresh_store_url("postgresql", dir);
-  const auto scheme_end = url.find("://") + 3;
-  const auto at = url.find('@', scheme_end);
-  const auto colon = url.find(':', scheme_end);
-  REQUIRE(at != std::string::npos);
-  REQUIRE(colon < at);
-  const auto password = url.substr(colon + 1, at - colon - 1);
-  plexus::test::record_secret(password);
-  url.erase(colon, at - colon);
-  return {{"driver", "postgres"}, {"url", url}, {"password", password}, {"read_only", false}};
+  auto options = postgres_datasource_options(dir);
+  options["read_only"] = false;
+  return options;
 }
 
 // A datasource "ops" with a table of three servers.

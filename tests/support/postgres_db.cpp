@@ -128,4 +128,17 @@ StoreBackend::StoreBackend()
       message_(Catch::MessageBuilder("INFO", CATCH_INTERNAL_LINEINFO, Catch::ResultWas::Info)
                << "store backend: " << name_) {}
 
+nlohmann::json postgres_datasource_options(const TempDir& dir) {
+  auto url = fresh_store_url("postgresql", dir);
+  const auto scheme_end = url.find("://") + 3;
+  const auto at = url.find('@', scheme_end);
+  const auto colon = url.find(':', scheme_end);
+  REQUIRE(at != std::string::npos);
+  REQUIRE(colon < at);
+  const auto password = url.substr(colon + 1, at - colon - 1);
+  record_secret(password);
+  url.erase(colon, at - colon);
+  return {{"driver", "postgres"}, {"url", url}, {"password", password}};
+}
+
 }  // namespace plexus::test

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.hpp"
 
@@ -32,6 +33,10 @@ std::string each_store_backend();
 // on the server, which every connection of that URL works in (libpq options: search_path).
 // Schemas are dropped when the test process exits.
 std::string fresh_store_url(const std::string& backend, const TempDir& dir);
+
+// Options of a "postgres" datasource on a fresh schema of the test server: the URL
+// without its password, which goes in the sealed "password" field (recorded as a secret).
+nlohmann::json postgres_datasource_options(const TempDir& dir);
 
 // This test run's backend (each_store_backend). While it lives, every assertion's report names
 // it, so a failure says which database it happened on.

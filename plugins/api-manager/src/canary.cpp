@@ -17,6 +17,10 @@ std::string key_of(const std::string& tenant, const std::string& api_id, std::in
   return tenant + "\n" + api_id + "\n" + std::to_string(revision);
 }
 
+json figures_json(const Canary::Figures& f) {
+  return {{"calls", f.calls}, {"errors", f.errors}, {"error_rate", f.error_rate}, {"p95_ms", f.p95_ms}};
+}
+
 }  // namespace
 
 void validate_canary(const json& content, json& problems) {
@@ -50,14 +54,13 @@ void validate_canary(const json& content, json& problems) {
   }
 }
 
-std::optional<CanaryPolicy> canary_policy(const json& content) {
-  const auto it = content.find("canary");
-  if (it == content.end() || !it->is_object()) return std::nullopt;
+std::optional<CanaryPolicy> canary_policy(const json& canary) {
+  if (!canary.is_object()) return std::nullopt;
   CanaryPolicy policy;
-  policy.percent = it->value("percent", 0);
-  policy.max_error_rate_increase = it->value("max_error_rate_increase", policy.max_error_rate_increase);
-  policy.max_p95_ratio = it->value("max_p95_ratio", policy.max_p95_ratio);
-  policy.min_calls = it->value("min_calls", policy.min_calls);
+  policy.percent = canary.value("percent", 0);
+  policy.max_error_rate_increase = canary.value("max_error_rate_increase", policy.max_error_rate_increase);
+  policy.max_p95_ratio = canary.value("max_p95_ratio", policy.max_p95_ratio);
+  policy.min_calls = canary.value("min_calls", policy.min_calls);
   return policy;
 }
 
@@ -116,7 +119,7 @@ bool Canary::rolled_back(const std::string& tenant, const std::string& api_id, s
 
 void Canary::observe(const std::string& tenant, const ApiDefinition& production, const ApiDefinition& canary,
                      bool is_canary, bool failed, double duration_ms) {
-  const auto policy = canary_policy(json{{"canary", canary.canary}});
+  const auto policy = canary_policy(canary.canary);
   if (!policy) return;
   Figures canary_figures, production_figures;
   {
@@ -174,9 +177,6 @@ void Canary::roll_back(const std::string& tenant, const ApiDefinition& productio
     // Another node recorded it first (primary key), or the database is away: this node stays rolled back.
     host_.info("canary: rollback of API '" + canary.id + "' not recorded: " + e.what());
   }
-  auto side = [](const Figures& f) {
-    return json{{"calls", f.calls}, {"errors", f.errors}, {"error_rate", f.error_rate}, {"p95_ms", f.p95_ms}};
-  };
   try {
     host_.publish("api.canary.rolled_back", tenant + "/" + canary.id,
                   json{{"tenant", tenant},
@@ -184,8 +184,8 @@ void Canary::roll_back(const std::string& tenant, const ApiDefinition& productio
                        {"revision", canary.revision},
                        {"production_revision", production.revision},
                        {"reason", reason},
-                       {"canary", side(canary_figures)},
-                       {"production", side(production_figures)}}
+                       {"canary", figures_json(canary_figures)},
+                       {"production", figures_json(production_figures)}}
                       .dump());
   } catch (const sdk::Error& e) {
     host_.warn(std::string("canary: cannot publish api.canary.rolled_back: ") + e.what());
@@ -193,7 +193,7 @@ void Canary::roll_back(const std::string& tenant, const ApiDefinition& productio
 }
 
 json Canary::status(const std::string& tenant, const ApiDefinition& production, const ApiDefinition& canary) {
-  const auto policy = canary_policy(json{{"canary", canary.canary}});
+  const auto policy = canary_policy(canary.canary);
   const bool off = rolled_back(tenant, canary.id, canary.revision);
   Figures c, p;
   {
@@ -203,15 +203,12 @@ json Canary::status(const std::string& tenant, const ApiDefinition& production, 
     if (const auto it = sides_.find(key_of(tenant, production.id, production.revision)); it != sides_.end())
       p = figures_of(it->second);
   }
-  auto side = [](const Figures& f) {
-    return json{{"calls", f.calls}, {"errors", f.errors}, {"error_rate", f.error_rate}, {"p95_ms", f.p95_ms}};
-  };
   return {{"revision", canary.revision},
           {"production_revision", production.revision},
           {"percent", policy ? policy->percent : 0},
           {"state", off ? "rolled_back" : "running"},
-          {"canary", side(c)},
-          {"production", side(p)},
+          {"canary", figures_json(c)},
+          {"production", figures_json(p)},
           {"scope", "this node"}};
 }
 

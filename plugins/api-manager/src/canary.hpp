@@ -31,8 +31,8 @@ struct CanaryPolicy {
 
 // Problems of the "canary" field ([{"pointer","message"}] appended to `problems`).
 void validate_canary(const nlohmann::json& content, nlohmann::json& problems);
-// The policy of validated content; nullopt without a "canary" field.
-std::optional<CanaryPolicy> canary_policy(const nlohmann::json& content);
+// The policy of a validated "canary" object; nullopt when it is not an object (absent).
+std::optional<CanaryPolicy> canary_policy(const nlohmann::json& canary);
 
 // Does a caller with this sticky key fall in the canary's share? Same key, same answer.
 bool in_canary(std::string_view api_id, std::string_view sticky_key, int percent);
