@@ -18,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kDefaultBusyTimeoutMs = 5000;
 // How many virtual-machine steps pass between deadline checks: a few microseconds.
 constexpr int kProgressSteps = 1000;
+// Statements kept prepared per connection: the SQL of the APIs a datasource serves.
+constexpr std::size_t kCachedStatements = 32;
 
 const char* storage_class(int type) {
   switch (type) {
@@ -86,7 +88,7 @@ class SqliteConnection::Deadline {
 };
 
 SqliteConnection::SqliteConnection(SqliteHandle db, bool read_only)
-    : db_(std::move(db)), read_only_(read_only) {
+    : db_(std::move(db)), statements_(kCachedStatements), read_only_(read_only) {
   sqlite3* raw = db_.get();
   sqlite3_extended_result_codes(raw, 1);
   // Statements cannot corrupt the file on purpose (writable_schema and the like).
@@ -131,17 +133,30 @@ void SqliteConnection::fail(int code, std::string_view what) const {
   }
 }
 
-SqliteStatement SqliteConnection::prepare(const sdk::Query& query, std::string_view what) {
+StatementLease SqliteConnection::prepare(const sdk::Query& query, std::string_view what) {
+  denied_.clear();
+  // Cached statements passed the checks below when they were first prepared; SQLite
+  // prepares them again by itself (authorizer included) when the schema changes.
+  if (sqlite3_stmt* cached = statements_.find(query.sql)) {
+    StatementLease lease(cached, true);
+    bind(cached, query.params_json);
+    return lease;
+  }
   if (query.sql.empty()) throw sdk::Error(PLEXUS_ERR_INVALID, std::string(what) + ": the SQL is empty");
   // SQLite takes the length as an int; a negative one would have it read past the text.
   if (query.sql.size() > INT_MAX) {
     throw sdk::Error(PLEXUS_ERR_INVALID, std::string(what) + ": the SQL is too long");
   }
-  denied_.clear();
+  const std::string keyword = first_keyword(query.sql);
+  // EXPLAIN and PRAGMA never check the schema cookie as they run: they answer from the
+  // schema this connection last read, which another connection may have changed since
+  // (a promotion gate compiling SQL with EXPLAIN must see a dropped table).
+  const bool prepared_against_schema = keyword == "EXPLAIN" || keyword == "PRAGMA";
+  if (prepared_against_schema) read_current_schema();
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
-  const int code =
-      sqlite3_prepare_v3(db_.get(), query.sql.data(), static_cast<int>(query.sql.size()), 0, &raw, &tail);
+  const int code = sqlite3_prepare_v3(db_.get(), query.sql.data(), static_cast<int>(query.sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &raw, &tail);
   SqliteStatement statement(raw);
   if (code != SQLITE_OK) fail(code, what);
   if (!statement) throw sdk::Error(PLEXUS_ERR_INVALID, std::string(what) + ": the SQL holds no statement");
@@ -157,7 +172,6 @@ SqliteStatement SqliteConnection::prepare(const sdk::Query& query, std::string_v
                      std::string(what) + ": more than one statement; send them one at a time");
   }
 
-  const std::string keyword = first_keyword(query.sql);
   if (keyword == "VACUUM") {  // VACUUM INTO writes a file wherever the server may write
     throw sdk::Error(PLEXUS_ERR_DENIED, std::string(what) + ": VACUUM is not allowed through a datasource");
   }
@@ -165,8 +179,12 @@ SqliteStatement SqliteConnection::prepare(const sdk::Query& query, std::string_v
     throw sdk::Error(PLEXUS_ERR_DENIED,
                      "datasource is read-only: refused a statement that writes (" + keyword + " ...)");
   }
-  bind(statement.get(), query.params_json);
-  return statement;
+  // Only statements that check the schema as they run are kept.
+  const bool cached = !prepared_against_schema && !sqlite3_stmt_isexplain(statement.get()) &&
+                      statements_.keep(query.sql, statement.get());
+  StatementLease lease(statement.release(), cached);
+  bind(lease.get(), query.params_json);
+  return lease;
 }
 
 void SqliteConnection::bind(sqlite3_stmt* statement, std::string_view params_json) {
@@ -186,7 +204,7 @@ void SqliteConnection::bind(sqlite3_stmt* statement, std::string_view params_jso
 
 std::string SqliteConnection::query(const sdk::Query& query) {
   const Deadline deadline(*this, query.timeout_ms);
-  const SqliteStatement statement = prepare(query, "query failed");
+  const StatementLease statement = prepare(query, "query failed");
   sqlite3_stmt* raw = statement.get();
 
   ResultBuilder out;
@@ -226,7 +244,7 @@ std::string SqliteConnection::query(const sdk::Query& query) {
 
 std::string SqliteConnection::execute(const sdk::Query& query) {
   const Deadline deadline(*this, query.timeout_ms);
-  const SqliteStatement statement = prepare(query, "execute failed");
+  const StatementLease statement = prepare(query, "execute failed");
   const sqlite3_int64 total_before = sqlite3_total_changes64(db_.get());
   int code = SQLITE_ROW;
   while (code == SQLITE_ROW) code = sqlite3_step(statement.get());
@@ -243,6 +261,13 @@ std::string SqliteConnection::ping() {
   std::string out = R"({"ok":true,"version":)";
   append_json_string(out, std::string("SQLite ") + sqlite3_libversion());
   return out + "}";
+}
+
+void SqliteConnection::read_current_schema() {
+  // Reading sqlite_schema begins a read transaction, which compares the schema cookie and
+  // reloads the schema when it changed.
+  const SqliteStatement probe = prepare_internal("SELECT 1 FROM sqlite_schema LIMIT 0", "query failed");
+  if (const int code = sqlite3_step(probe.get()); code != SQLITE_DONE) fail(code, "query failed");
 }
 
 SqliteStatement SqliteConnection::prepare_internal(const char* sql, std::string_view what) {

@@ -12,6 +12,8 @@
 
 #include <plexus/driver.hpp>
 
+#include "connectors/sqlite/statement_cache.hpp"
+
 namespace plexus::connectors {
 
 struct SqliteClose {
@@ -45,15 +47,19 @@ class SqliteConnection final : public sdk::Connection {
  private:
   class Deadline;
 
-  SqliteStatement prepare(const sdk::Query& query, std::string_view what);
+  // The statement for `query`, from the cache when it ran before, with its values bound.
+  StatementLease prepare(const sdk::Query& query, std::string_view what);
   void bind(sqlite3_stmt* statement, std::string_view params_json);
   SqliteStatement prepare_internal(const char* sql, std::string_view what);
+  // Makes the connection read the schema again if another connection changed it.
+  void read_current_schema();
   [[noreturn]] void fail(int code, std::string_view what) const;
 
   static int authorize(void* self, int action, const char*, const char*, const char*, const char*);
   static int progress(void* self);
 
   SqliteHandle db_;
+  StatementCache statements_;  // after db_: finalized before the database closes
   bool read_only_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::uint64_t timeout_ms_ = 0;  // of the running call, for the message

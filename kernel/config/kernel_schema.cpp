@@ -93,7 +93,7 @@ Schema build_kernel_schema() {
             .max = 1000000})
       .add({.path = "datasources.timeout", .type = Type::duration, .default_value = "30s",
             .description = "Statement timeout for datasource calls unless the datasource sets timeout_ms"})
-      .add({.path = "datasources.idle_connections", .type = Type::integer, .default_value = "4",
+      .add({.path = "datasources.idle_connections", .type = Type::integer, .default_value = "8",
             .description = "Idle connections kept per datasource for reuse", .min = 0, .max = 64});
 
   schema

@@ -21,7 +21,7 @@ namespace plexus::datasources {
 struct Limits {
   std::uint64_t max_rows = 10000;    // a datasource's "max_rows" may lower it
   std::uint64_t timeout_ms = 30000;  // a datasource's "timeout_ms" may change it
-  std::size_t idle_connections = 4;  // per datasource
+  std::size_t idle_connections = 8;  // per datasource
 };
 
 class Datasources {

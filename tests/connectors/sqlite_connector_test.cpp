@@ -217,6 +217,49 @@ TEST_CASE("sqlite: a writable datasource writes and counts changed rows") {
   CHECK(returned["rows"] == json::parse("[[7]]"));
 }
 
+TEST_CASE("sqlite: a statement run again reuses its prepared form with the new values") {
+  SqliteFixture db;
+  DriverConnection reader(db.plugin, db.options(true));
+  DriverConnection writer(db.plugin, db.options(false));
+  const std::string by_id = "SELECT name FROM servers WHERE id = :id";
+  CHECK(reader.query(by_id, {{"id", 1}}).json()["rows"] == json::parse(R"([["web-1"]])"));
+  CHECK(reader.query(by_id, {{"id", 3}}).json()["rows"] == json::parse(R"([["db-1"]])"));
+
+  SECTION("a call that failed binding leaves nothing bound for the next one") {
+    CHECK(reader.query(by_id, json::object()).status == PLEXUS_ERR_INVALID);
+    CHECK(reader.query(by_id, {{"id", 2}}).json()["rows"] == json::parse(R"([["web-2"]])"));
+  }
+  SECTION("a cut result does not keep the database locked") {
+    const std::string all = "SELECT id FROM servers ORDER BY id";
+    CHECK(reader.query(all, json::object(), 1).json()["truncated"] == true);
+    // A statement left mid-step would hold its read lock and keep this write waiting.
+    CHECK(writer.execute("INSERT INTO sites VALUES ('icn', 'Incheon')", json::object(), 200).status ==
+          PLEXUS_OK);
+    CHECK(reader.query(all, json::object(), 10).json()["rows"].size() == 4);
+  }
+  SECTION("a schema change reaches a statement prepared before it") {
+    // EXPLAIN answers from what it saw when prepared: it must be prepared anew each time.
+    const std::string explain = "EXPLAIN SELECT name FROM servers WHERE id = :id";
+    CHECK(reader.query(explain, {{"id", nullptr}}).status == PLEXUS_OK);
+    CHECK(writer.execute("ALTER TABLE servers RENAME COLUMN name TO host").status == PLEXUS_OK);
+    CHECK(reader.query(explain, {{"id", nullptr}}).status == PLEXUS_ERR_INVALID);
+    const auto stale = reader.query(by_id, {{"id", 1}});
+    CHECK(stale.status == PLEXUS_ERR_INVALID);
+    CHECK_THAT(stale.text, Catch::Contains("no such column: name"));
+    CHECK(reader.query("SELECT host FROM servers WHERE id = :id", {{"id", 1}}).json()["rows"] ==
+          json::parse(R"([["web-1"]])"));
+  }
+  SECTION("more statements than the cache keeps all answer right") {
+    for (int round = 0; round < 2; ++round) {
+      for (int i = 0; i < 40; ++i) {
+        const auto sql = "SELECT :v + " + std::to_string(i) + " AS n";
+        INFO(sql);
+        CHECK(reader.query(sql, {{"v", round}}).json()["rows"] == json::array({json::array({round + i})}));
+      }
+    }
+  }
+}
+
 TEST_CASE("sqlite: failures name what failed") {
   SqliteFixture db;
   DriverConnection connection(db.plugin, db.options(true));
