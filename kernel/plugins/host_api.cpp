@@ -926,6 +926,27 @@ plexus_status db_exec(plexus_host* host, plexus_str sql, plexus_str params_json,
   return PLEXUS_OK;
 }
 
+plexus_status db_exec_batch(plexus_host* host, plexus_str sql, plexus_str batch_json, int64_t* out_changed) {
+  auto* generation = generation_of(host);
+  if (!generation) return fail(PLEXUS_ERR_INVALID, "db_exec_batch without a host");
+  auto* database = database_of(*generation);
+  if (!database) return fail(PLEXUS_ERR_UNAVAILABLE, "this host has no database");
+  const auto batch = nlohmann::json::parse(view(batch_json), nullptr, false);
+  if (batch.is_discarded()) return fail(PLEXUS_ERR_INVALID, "db_exec_batch: batch_json is not JSON");
+  try {
+    soci::session session(database->pool());
+    const auto changed = store::exec_json_batch(session, std::string(view(sql)), batch);
+    if (out_changed) *out_changed = changed;
+  } catch (const store::SqlParameterError& e) {
+    return fail(PLEXUS_ERR_INVALID, std::string("db_exec_batch: ") + e.what());
+  } catch (const soci::soci_error& e) {
+    return fail(PLEXUS_ERR_INTERNAL, std::string("db_exec_batch: ") + without_values(e));
+  } catch (const std::exception& e) {
+    return fail(PLEXUS_ERR_INTERNAL, std::string("db_exec_batch: ") + e.what());
+  }
+  return PLEXUS_OK;
+}
+
 const plexus_host_api table = {
     sizeof(plexus_host_api),
     PLEXUS_ABI_MAJOR,
@@ -981,6 +1002,7 @@ const plexus_host_api table = {
     &schedule_remove,
     &schedule_pause,
     &schedule_resume,
+    &db_exec_batch,
 };
 
 }  // namespace

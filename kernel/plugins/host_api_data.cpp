@@ -3,6 +3,9 @@
 // the plugin's own resources, and queries on a tenant's datasources.
 #include <utility>
 
+#include <spdlog/logger.h>
+
+#include "kernel/log/log.hpp"
 #include "kernel/plugins/host_api_support.hpp"
 #include "kernel/plugins/plugin_host.hpp"
 
@@ -29,6 +32,48 @@ nlohmann::json call_plugin(const std::weak_ptr<Generation>& weak, plexus_content
   return answer;
 }
 
+// The save hook (ABI 1.5): the plugin sees the caller as its routes and tools do, NULL
+// when the server itself saves. Problems and a denial are answers; any other failure
+// throws, its text logged rather than shown (it may hold the plugin's internals).
+std::function<resources::SaveVerdict(const resources::SaveCheck&)> save_hook(std::weak_ptr<Generation> weak,
+                                                                            plexus_resource_save_fn fn,
+                                                                            void* user_data) {
+  return [weak = std::move(weak), fn, user_data](const resources::SaveCheck& check) {
+    const auto generation = weak.lock();
+    auto lease = generation ? generation->try_lease() : std::nullopt;
+    if (!lease) throw std::runtime_error("the plugin that owns this kind is not running");
+    const nlohmann::json input = {{"tenant", check.tenant},       {"kind", check.kind},
+                                  {"id", check.id},               {"operation", check.operation},
+                                  {"content", check.content},     {"previous", check.previous}};
+    std::optional<CallerView> caller;
+    if (check.caller) caller.emplace(*check.caller);
+    std::string output;
+    const auto status = fn(user_data, caller ? &caller->raw : nullptr, str(input.dump()), &append_to, &output);
+    resources::SaveVerdict verdict;
+    if (status == PLEXUS_ERR_DENIED) {
+      verdict.denied = output.empty() ? "plugin " + generation->name() + " refuses this save" : output;
+      return verdict;
+    }
+    const auto failed = [&](const std::string& why) {
+      log::get("plugin." + generation->name())
+          ->error("check_save of kind '{}' for {}: {}: {}", check.kind, check.id, why, output);
+      return std::runtime_error("plugin " + generation->name() + ": check_save " + why);
+    };
+    if (status != PLEXUS_OK) throw failed("failed (status " + std::to_string(status) + ")");
+    const auto answer = nlohmann::json::parse(output, nullptr, false);
+    if (!answer.is_array()) throw failed("did not answer a JSON array");
+    for (const auto& item : answer) {
+      verdict.problems.push_back({item.value("pointer", ""), item.value("message", "refused")});
+    }
+    return verdict;
+  };
+}
+
+// NULL when the plugin's struct predates ABI 1.5 or sets none.
+plexus_resource_save_fn save_fn_of(const plexus_resource_kind* raw) {
+  return PLEXUS_HAS_MEMBER(raw, plexus_resource_kind, check_save) ? raw->check_save : nullptr;
+}
+
 resources::Kind kind_of(const std::shared_ptr<Generation>& generation, const plexus_resource_kind& raw,
                         nlohmann::json schema) {
   resources::Kind kind;
@@ -36,6 +81,9 @@ resources::Kind kind_of(const std::shared_ptr<Generation>& generation, const ple
   kind.json_schema = std::move(schema);
   kind.permission_prefix = std::string(view(raw.permission_prefix));
   kind.requires_approval = (raw.flags & PLEXUS_KIND_REQUIRES_APPROVAL) != 0;
+  if (raw.struct_size >= offsetof(plexus_resource_kind, route_prefix) + sizeof(raw.route_prefix)) {
+    kind.route_prefix = view(raw.route_prefix);  // PLEXUS_HAS_MEMBER on a reference
+  }
   std::weak_ptr<Generation> weak = generation;
   void* user_data = raw.user_data;
   if (auto fn = raw.validate) {
@@ -67,7 +115,31 @@ resources::Kind kind_of(const std::shared_ptr<Generation>& generation, const ple
       return problems;
     };
   }
+  if (const auto fn = save_fn_of(&raw)) kind.check_save = save_hook(weak, fn, user_data);
   return kind;
+}
+
+// A kind's route_prefix (ABI 1.5): a literal path under the manifest's route prefixes,
+// as route_add requires of the plugin's own routes. Empty is none.
+plexus_status check_route_prefix(const Generation& generation, const std::string& kind, const std::string& prefix) {
+  if (prefix.empty()) return PLEXUS_OK;
+  const auto where = "resource kind '" + kind + "': route_prefix '" + prefix + "'";
+  if (prefix.front() != '/' || prefix.back() == '/' || prefix.find("//") != std::string::npos ||
+      prefix.find_first_of("{}* \t\r\n?#") != std::string::npos) {
+    return fail(PLEXUS_ERR_INVALID, where + " must be a literal path such as /api/v1/" + generation.name() +
+                                        "/things (no parameters, no trailing slash)");
+  }
+  const auto& prefixes = generation.manifest().route_prefixes;
+  if (!route_allowed(prefix, prefixes)) {
+    if (prefixes.empty()) {
+      return fail(PLEXUS_ERR_DENIED, where + " is refused: the manifest permits no routes (permissions.routes: [])");
+    }
+    std::string listed;
+    for (const auto& allowed : prefixes) listed += (listed.empty() ? "" : ", ") + allowed;
+    return fail(PLEXUS_ERR_DENIED, where + " is outside the plugin's route prefix" +
+                                       (prefixes.size() > 1 ? "es " : " ") + listed);
+  }
+  return PLEXUS_OK;
 }
 
 // A connection a plugin's driver opened: it keeps the generation loaded until closed.
@@ -229,11 +301,19 @@ plexus_status resource_kind_register(plexus_host* host, const plexus_resource_ki
   if (existing && existing->owner != generation->name()) {
     return fail(PLEXUS_ERR_CONFLICT, "resource kind '" + name + "' belongs to " + existing->owner);
   }
+  auto registered_kind = kind_of(generation->shared_from_this(), *kind, std::move(schema));
+  if (const auto status = check_route_prefix(*generation, name, registered_kind.route_prefix); status != PLEXUS_OK) {
+    return status;
+  }
   std::lock_guard lock(generation->mutex);
   for (const auto& registered : generation->kinds) {
     if (registered.name == name) return fail(PLEXUS_ERR_CONFLICT, "resource kind '" + name + "' is registered twice");
+    if (!registered.route_prefix.empty() && registered.route_prefix == registered_kind.route_prefix) {
+      return fail(PLEXUS_ERR_CONFLICT, "resource kind '" + name + "': route_prefix '" + registered.route_prefix +
+                                           "' is already the one of resource kind '" + registered.name + "'");
+    }
   }
-  generation->kinds.push_back(kind_of(generation->shared_from_this(), *kind, std::move(schema)));
+  generation->kinds.push_back(std::move(registered_kind));
   return PLEXUS_OK;
 }
 

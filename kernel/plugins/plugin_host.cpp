@@ -15,6 +15,7 @@
 #include "kernel/jobs/job_service.hpp"
 #include "kernel/log/log.hpp"
 #include "kernel/plugins/runtime.hpp"
+#include "kernel/resources/resource_routes.hpp"
 
 namespace plexus::plugins {
 namespace {
@@ -87,6 +88,54 @@ std::string unload_library(Generation& generation) {
   std::error_code ignored;
   std::filesystem::remove(generation.copy(), ignored);
   return problem;
+}
+
+std::vector<std::string_view> segments(std::string_view pattern) {
+  std::vector<std::string_view> parts;
+  while (!pattern.empty()) {
+    pattern.remove_prefix(1);  // the '/'
+    const auto slash = pattern.find('/');
+    parts.push_back(pattern.substr(0, slash));
+    pattern = slash == std::string_view::npos ? std::string_view() : pattern.substr(slash);
+  }
+  return parts;
+}
+
+// True when every path `mounted` matches is one `own` matches too: with the plugin's
+// routes first in the table, `own` would answer them all ("/x/{name}" covers "/x/{id}",
+// "/x/{rest*}" covers "/x/{id}/diff", "/x/export" covers nothing with a parameter there).
+bool covers(const http::Route& own, const http::Route& mounted) {
+  if (own.method != mounted.method) return false;
+  const auto a = segments(own.pattern), b = segments(mounted.pattern);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const bool param = a[i].starts_with('{');
+    if (param && a[i].ends_with("*}")) return i < b.size();
+    if (i >= b.size()) return false;
+    if (!param && a[i] != b[i]) return false;
+  }
+  return a.size() == b.size();
+}
+
+// The plugin's own routes, then the store's routes of each kind with a route_prefix
+// (ABI 1.5). Throws when one of its own routes would hide a mounted one.
+std::vector<http::Route> published_routes(const Generation& generation, resources::ResourceStore* store) {
+  auto routes = generation.routes;
+  if (!store) return routes;
+  for (const auto& kind : generation.kinds) {
+    if (kind.route_prefix.empty()) continue;
+    for (auto& mounted : resources::kind_routes(*store, kind.name, kind.route_prefix)) {
+      for (const auto& own : generation.routes) {
+        if (covers(own, mounted)) {
+          throw std::runtime_error("resource kind '" + kind.name + "': its route_prefix would serve " +
+                                   mounted.method + " " + mounted.pattern + ", which the plugin's route " +
+                                   own.method + " " + own.pattern + " answers first");
+        }
+      }
+      mounted.owner = generation.name();
+      routes.push_back(std::move(mounted));
+    }
+  }
+  return routes;
 }
 
 }  // namespace
@@ -388,7 +437,8 @@ void PluginHost::retire(std::shared_ptr<Generation> generation, Record& record) 
 
 void PluginHost::publish(const std::string& owner, const Generation* generation) {
   // Routes first (they may conflict), then the registries; each swaps in one step.
-  router_.replace_owner(owner, generation ? generation->routes : std::vector<http::Route>{});
+  router_.replace_owner(owner, generation ? published_routes(*generation, options_.resources)
+                                          : std::vector<http::Route>{});
   services_.replace_owner(owner, generation ? generation->services : std::vector<Service>{});
   tools_.replace_owner(owner, generation ? generation->tools : std::vector<Tool>{});
   if (options_.resources) {
@@ -489,7 +539,9 @@ nlohmann::json PluginHost::status() const {
       item["in_flight"] = record.current->leases();
       item["circuit_open"] = record.current->breaker().open();
       nlohmann::json routes = nlohmann::json::array();
-      for (const auto& route : record.current->routes) routes.push_back(route.method + " " + route.pattern);
+      for (const auto& route : published_routes(*record.current, options_.resources)) {
+        routes.push_back(route.method + " " + route.pattern);
+      }
       item["routes"] = routes;
     }
     nlohmann::json stuck = nlohmann::json::array();

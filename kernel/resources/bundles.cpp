@@ -1,4 +1,5 @@
 // Bundles: a set of resources as one JSON document, exported and imported whole.
+#include <algorithm>
 #include <set>
 
 #include "kernel/resources/content_hash.hpp"
@@ -116,9 +117,54 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
                                                      const ImportOptions& options) {
   const auto entries = read_bundle(kinds_, caller, bundle, options);
   const std::string& reason = options.reason;
+  // Save hooks run outside the transaction, each against the revision read here (0: none
+  // yet); the transaction then writes only what was checked against the same revision.
+  // The hooks run without holding a pooled session: they may read through the store.
+  std::vector<std::optional<std::int64_t>> checked(entries.size());
+  const auto hooked = [](const BundleEntry& entry) { return entry.kind && entry.kind->kind.check_save; };
+  if (std::any_of(entries.begin(), entries.end(), hooked)) {
+    struct Save {
+      std::size_t entry;
+      const char* operation;
+      nlohmann::json content, previous;
+    };
+    std::vector<Save> saves;
+    {
+      soci::session sql(database_.pool());
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto& entry = entries[i];
+        if (!hooked(entry)) continue;
+        const auto& kind = *entry.kind;
+        const auto row = load_row(sql, caller.tenant, kind.kind.name, entry.id, false);
+        if (!row) {
+          saves.push_back({i, "import", entry.content, nullptr});
+          checked[i] = 0;
+          continue;
+        }
+        if (options.create_only) continue;  // skipped below
+        const auto current = existing_revision(sql, caller.tenant, kind.kind.name, entry.id, row->revision);
+        if (current.hash != content_hash(kind.sealed(entry.content, current.content, caller.tenant, entry.id))) {
+          saves.push_back({i, "import", entry.content, kind.shown(current.content)});
+        } else if (row->deleted) {
+          // The same content brings a deleted resource back: a restore, asked as one.
+          saves.push_back({i, "restore", kind.shown(current.content), nullptr});
+        }
+        checked[i] = row->revision;
+      }
+    }
+    for (const auto& save : saves) {
+      const auto& entry = entries[save.entry];
+      run_save_check(*entry.kind, caller, entry.id, save.operation, save.content, save.previous,
+                     "/resources/" + std::to_string(save.entry) + "/content");
+    }
+  }
   return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     std::vector<ImportItem> items;
-    for (const auto& entry : entries) {
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const auto& entry = entries[i];
+      const auto require_checked = [&](std::int64_t current) {
+        if (hooked(entry) && checked[i] != current) changed_while_checking(entry.kind_name, entry.id);
+      };
       if (!entry.kind) {
         items.push_back({entry.kind_name, entry.id, 0, "unknown_kind"});
         continue;
@@ -132,6 +178,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
         continue;
       }
       if (!row) {
+        require_checked(0);
         row = insert_resource(sql, caller, name, entry.id);
         const auto shown = kind.shown(append_revision(sql, kind, caller, *row, entry.content, reason).content);
         audit(sql, caller, "create", name, entry.id, nullptr,
@@ -140,6 +187,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
       } else {
         const auto current = existing_revision(sql, caller.tenant, name, entry.id, row->revision);
         if (row->deleted) {
+          require_checked(row->revision);
           row->deleted = false;
           row->updated_by = caller.actor();
           row->updated_at = store::utc_now();
@@ -150,6 +198,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
         }
         // Compared in stored form: a secret placeholder keeps the stored value.
         if (current.hash != content_hash(kind.sealed(entry.content, current.content, caller.tenant, entry.id))) {
+          require_checked(row->revision);
           const auto shown = kind.shown(append_revision(sql, kind, caller, *row, entry.content, reason).content);
           audit(sql, caller, "update", name, entry.id,
                 {{"revision", current.number}, {"content", kind.shown(current.content)}},

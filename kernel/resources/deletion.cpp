@@ -1,4 +1,5 @@
-// Soft delete and restore, and the references that keep a resource from being deleted.
+// Soft delete and restore (both asked of the kind's save hook), and the references that
+// keep a resource from being deleted.
 #include "kernel/resources/store_internal.hpp"
 
 namespace plexus::resources {
@@ -41,11 +42,28 @@ std::vector<ResourceRef> ResourceStore::referrers(const auth::Caller& caller, st
 
 Resource ResourceStore::remove(const auth::Caller& caller, std::string_view kind, const std::string& id,
                                std::optional<std::int64_t> expected_revision, const std::string& reason) {
-  kinds_.require(kind);
+  const auto registered = kinds_.require(kind);
+  // The save hook may refuse a delete too (a system API): it runs outside the transaction,
+  // without a pooled session, against the revision read here; content null, previous the
+  // current content.
+  std::optional<std::int64_t> checked;
+  if (registered->kind.check_save) {
+    nlohmann::json previous;
+    {
+      soci::session sql(database_.pool());
+      const auto row = existing_row(sql, caller.tenant, kind, id, false, false);
+      if (expected_revision && row.revision != *expected_revision)
+        stale_revision(*expected_revision, row.revision);
+      previous = registered->shown(existing_revision(sql, caller.tenant, kind, id, row.revision).content);
+      checked = row.revision;
+    }
+    run_save_check(*registered, caller, id, "delete", nullptr, previous);
+  }
   return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind, id, true, false);
     if (expected_revision && row.revision != *expected_revision)
       stale_revision(*expected_revision, row.revision);
+    if (checked && row.revision != *checked) changed_while_checking(kind, id);
     if (const auto users = live_referrers(sql, caller.tenant, kind, id); !users.empty()) {
       conflict("still_referenced",
                std::string(kind) + " '" + id + "' is used by " + std::to_string(users.size()) +
@@ -65,10 +83,24 @@ Resource ResourceStore::remove(const auth::Caller& caller, std::string_view kind
 
 Resource ResourceStore::restore(const auth::Caller& caller, std::string_view kind, const std::string& id,
                                 const std::string& reason) {
-  kinds_.require(kind);
+  const auto registered = kinds_.require(kind);
+  // As for delete: the hook sees the content coming back, previous null (none is live).
+  std::optional<std::int64_t> checked;
+  if (registered->kind.check_save) {
+    nlohmann::json content;
+    {
+      soci::session sql(database_.pool());
+      const auto row = existing_row(sql, caller.tenant, kind, id, false, true);
+      if (!row.deleted) conflict("not_deleted", std::string(kind) + " '" + id + "' is not deleted");
+      content = registered->shown(existing_revision(sql, caller.tenant, kind, id, row.revision).content);
+      checked = row.revision;
+    }
+    run_save_check(*registered, caller, id, "restore", content, nullptr);
+  }
   return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind, id, true, true);
     if (!row.deleted) conflict("not_deleted", std::string(kind) + " '" + id + "' is not deleted");
+    if (checked && row.revision != *checked) changed_while_checking(kind, id);
     row.deleted = false;
     row.updated_by = caller.actor();
     row.updated_at = store::utc_now();

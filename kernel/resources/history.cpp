@@ -61,10 +61,27 @@ Resource ResourceStore::rollback(const auth::Caller& caller, std::string_view ki
                                  const std::string& id, std::int64_t to_revision, const std::string& reason,
                                  std::optional<std::int64_t> expected_revision) {
   const auto kind = kinds_.require(kind_name);
+  // The save hook runs outside the transaction (and without holding a pooled session:
+  // it may read through the store), against the revision read here.
+  std::optional<std::int64_t> checked;
+  if (kind->kind.check_save) {
+    nlohmann::json content, previous;
+    {
+      soci::session sql(database_.pool());
+      const auto row = existing_row(sql, caller.tenant, kind_name, id, false, false);
+      if (expected_revision && row.revision != *expected_revision) stale_revision(*expected_revision, row.revision);
+      content = existing_revision(sql, caller.tenant, kind_name, id, to_revision).content;
+      previous = kind->shown(existing_revision(sql, caller.tenant, kind_name, id, row.revision).content);
+      checked = row.revision;
+    }
+    kind->require_valid(content);
+    run_save_check(*kind, caller, id, "rollback", kind->shown(content), previous);
+  }
   return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind_name, id, true, false);
     if (expected_revision && row.revision != *expected_revision)
       stale_revision(*expected_revision, row.revision);
+    if (checked && row.revision != *checked) changed_while_checking(kind_name, id);
     const auto target = existing_revision(sql, caller.tenant, kind_name, id, to_revision);
     // The kind's rules may have changed since that revision was written.
     kind->require_valid(target.content);

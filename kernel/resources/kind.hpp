@@ -11,6 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace plexus::auth {
+struct Caller;
+}
+
 namespace plexus::resources {
 
 // One thing wrong with a resource's content: where (RFC 6901 JSON pointer into the
@@ -26,6 +30,26 @@ struct ResourceRef {
   std::string id;
   bool operator==(const ResourceRef&) const = default;
   auto operator<=>(const ResourceRef&) const = default;
+};
+
+// What a save hook is asked to check: new content about to become a revision, or a
+// resource about to be soft-deleted or restored.
+struct SaveCheck {
+  const auth::Caller* caller;  // null when the server itself saves (bootstrap bundles)
+  std::string tenant;
+  std::string kind;
+  std::string id;
+  // "create", "update", "rollback" (also undo of a save), "import", "delete" or
+  // "restore" (also undo of a delete).
+  std::string operation;
+  const nlohmann::json& content;    // as validated; what comes back on restore; null on delete
+  const nlohmann::json& previous;   // the live content (as shown); null for a new resource and on restore
+};
+
+// A save hook's answer: problems refuse the save with 422, `denied` with 403.
+struct SaveVerdict {
+  std::vector<Problem> problems;
+  std::string denied;  // the reason; empty: not denied
 };
 
 // What a pre-promotion hook is asked to check.
@@ -61,6 +85,17 @@ struct Kind {
                      const std::string& id)>
       seal;
   std::function<void(nlohmann::json& content)> present;
+
+  // A second home of the store's routes for this kind (a plugin kind's route_prefix,
+  // ABI 1.5): "/api/v1/api-manager/apis" serves what /api/v1/resources/<name> does.
+  // Empty: none. The plugin host mounts and unmounts it with the plugin's routes.
+  std::string route_prefix;
+
+  // Runs on every save of new content (create, update, rollback, undo, import), after
+  // the schema and the validator, and on every soft delete and restore (undo of a delete
+  // too), outside the write transaction; it may deny the caller. Throwing fails the
+  // operation (500). Empty: none.
+  std::function<SaveVerdict(const SaveCheck& check)> check_save;
 
   const std::string& prefix() const { return permission_prefix.empty() ? name : permission_prefix; }
   std::string permission(std::string_view action) const { return prefix() + "." + std::string(action); }

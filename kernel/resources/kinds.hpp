@@ -25,6 +25,10 @@ struct RegisteredKind {
   // Throws http::HttpError 400 "invalid_content" whose details list every problem,
   // each with its pointer (prefixed with `pointer_prefix`, e.g. "/resources/3/content").
   void require_valid(const nlohmann::json& content, const std::string& pointer_prefix = "") const;
+  // Runs Kind::check_save, when there is one (save_check.cpp): 422 "invalid_content"
+  // listing its problems as require_valid does, 403 "forbidden" when it denies the save,
+  // 500 "save_check_failed" when it fails.
+  void require_save_allowed(const SaveCheck& check, const std::string& pointer_prefix = "") const;
   // The stored form of `content` (Kind::seal); 400 "invalid_content" naming the field
   // when a secret placeholder has no stored value to keep.
   nlohmann::json sealed(nlohmann::json content, const nlohmann::json& previous, const std::string& tenant,

@@ -1,7 +1,8 @@
 // /api/v1/resources: the versioned store over REST (DESIGN.md "Operating contract").
 // The ETag of a resource is its revision number in quotes; changes to an existing
 // resource take If-Match (required for PUT). Permissions are "<kind>.read",
-// "<kind>.write" and "<kind>.approve", declared on the routes.
+// "<kind>.write" and "<kind>.approve", declared on the routes. kind_routes serves the
+// per-kind routes again under a plugin kind's route_prefix, the kind fixed.
 #include "kernel/resources/resource_routes.hpp"
 
 #include <set>
@@ -17,7 +18,6 @@ using http::Request;
 using http::Response;
 
 constexpr std::size_t kMaxReason = 1000;
-constexpr std::string_view kBase = "/api/v1/resources/";
 
 const auth::Caller& caller_of(const Request& request) { return *request.caller; }
 const std::string& kind_of(const Request& request) { return request.path_params.at("kind"); }
@@ -89,7 +89,8 @@ Response create_resource(ResourceStore& store, Request& request) {
   const auto created =
       store.create(caller_of(request), kind_of(request), id, content_of(body), reason_of(body));
   auto response = with_etag(201, created);
-  response.headers.set("Location", std::string(kBase) + created.kind + "/" + created.id);
+  // The collection's own path: /api/v1/resources/<kind> or the kind's route prefix.
+  response.headers.set("Location", request.path + "/" + created.id);
   return response;
 }
 
@@ -279,51 +280,73 @@ Response import_bundle(ResourceStore& store, Request& request) {
   return Response::json(200, {{"items", std::move(items)}});
 }
 
+using Handler = Response (*)(ResourceStore&, Request&);
+
+// The routes of one kind, after its collection path; permissions are "<kind>.<action>".
+struct PerKind {
+  std::string_view method;
+  std::string_view suffix;
+  Handler handler;
+  std::string_view summary;
+  std::string_view action;
+};
+
+constexpr PerKind kPerKind[] = {
+    {"GET", "", list_resources, "List resources of a kind", "read"},
+    {"POST", "", create_resource, "Create a resource (revision 1)", "write"},
+    {"GET", "/{id}", get_resource, "A resource's current revision; ETag is the revision", "read"},
+    {"PUT", "/{id}", update_resource, "Save a new revision; needs If-Match", "write"},
+    {"DELETE", "/{id}", delete_resource, "Soft-delete a resource", "write"},
+    {"POST", "/{id}/restore", restore_resource, "Undo a soft delete", "write"},
+    {"GET", "/{id}/revisions", list_revisions, "A resource's revisions, newest first", "read"},
+    {"GET", "/{id}/revisions/{rev}", get_revision, "One revision with its content", "read"},
+    {"GET", "/{id}/diff", diff_revisions, "RFC 6902 patch and readable diff between two revisions", "read"},
+    {"POST", "/{id}/rollback", rollback_resource, "Save an old revision's content as a new revision", "write"},
+    {"POST", "/{id}/undo", undo_resource,
+     "Undo the last change: restore a deleted resource, or save the previous revision's content again", "write"},
+    {"GET", "/{id}/referrers", list_referrers, "Resources that refer to this one", "read"},
+    {"POST", "/{id}/promote", promote_resource, "Point staging or production at a revision", "write"},
+    {"POST", "/{id}/approve", approve_promotion, "Approve another person's pending promotion", "approve"},
+};
+
+http::Route route(std::string_view method, std::string pattern, http::Handler handler, std::string_view summary,
+                  std::string permission) {
+  return http::Route{std::string(method), std::move(pattern), std::move(handler), http::Surface::both, "kernel",
+                     false, std::string(summary), std::move(permission)};
+}
+
 }  // namespace
 
 void register_resource_routes(http::Router& router, ResourceStore& store) {
-  using Handler = Response (*)(ResourceStore&, Request&);
-  auto route = [&store](std::string method, std::string pattern, Handler handler, std::string summary,
-                        std::string permission) {
-    return http::Route{std::move(method),
-                       std::move(pattern),
-                       [&store, handler](Request& request) { return handler(store, request); },
-                       http::Surface::both,
-                       "kernel",
-                       false,
-                       std::move(summary),
-                       std::move(permission)};
+  auto bound = [&store](Handler handler) {
+    return [&store, handler](Request& request) { return handler(store, request); };
   };
-  const std::string one = "/api/v1/resources/{kind}/{id}";
-  router.add_all({
-      route("GET", "/api/v1/resources/{kind}", list_resources, "List resources of a kind", "{kind}.read"),
-      route("POST", "/api/v1/resources/{kind}", create_resource, "Create a resource (revision 1)",
-            "{kind}.write"),
-      route("GET", one, get_resource, "A resource's current revision; ETag is the revision", "{kind}.read"),
-      route("PUT", one, update_resource, "Save a new revision; needs If-Match", "{kind}.write"),
-      route("DELETE", one, delete_resource, "Soft-delete a resource", "{kind}.write"),
-      route("POST", one + "/restore", restore_resource, "Undo a soft delete", "{kind}.write"),
-      route("GET", one + "/revisions", list_revisions, "A resource's revisions, newest first", "{kind}.read"),
-      route("GET", one + "/revisions/{rev}", get_revision, "One revision with its content", "{kind}.read"),
-      route("GET", one + "/diff", diff_revisions, "RFC 6902 patch and readable diff between two revisions",
-            "{kind}.read"),
-      route("POST", one + "/rollback", rollback_resource, "Save an old revision's content as a new revision",
-            "{kind}.write"),
-      route("POST", one + "/undo", undo_resource,
-            "Undo the last change: restore a deleted resource, or save the previous revision's content again",
-            "{kind}.write"),
-      route("GET", one + "/referrers", list_referrers, "Resources that refer to this one", "{kind}.read"),
-      route("POST", one + "/promote", promote_resource, "Point staging or production at a revision",
-            "{kind}.write"),
-      route("POST", one + "/approve", approve_promotion, "Approve another person's pending promotion",
-            "{kind}.approve"),
-      route("GET", "/api/v1/resources:export", export_bundle,
-            "Export resources as a bundle: JSON, or YAML with Accept: application/yaml or ?format=yaml",
-            std::string(http::kAuthenticated)),
-      route("POST", "/api/v1/resources:import", import_bundle,
-            "Import a bundle sent as JSON or YAML (Content-Type: application/yaml)",
-            std::string(http::kAuthenticated)),
-  });
+  std::vector<http::Route> routes;
+  for (const auto& entry : kPerKind) {
+    routes.push_back(route(entry.method, "/api/v1/resources/{kind}" + std::string(entry.suffix),
+                           bound(entry.handler), entry.summary, "{kind}." + std::string(entry.action)));
+  }
+  routes.push_back(route("GET", "/api/v1/resources:export", bound(export_bundle),
+                         "Export resources as a bundle: JSON, or YAML with Accept: application/yaml or ?format=yaml",
+                         std::string(http::kAuthenticated)));
+  routes.push_back(route("POST", "/api/v1/resources:import", bound(import_bundle),
+                         "Import a bundle sent as JSON or YAML (Content-Type: application/yaml)",
+                         std::string(http::kAuthenticated)));
+  router.add_all(std::move(routes));
+}
+
+std::vector<http::Route> kind_routes(ResourceStore& store, const std::string& kind, const std::string& prefix) {
+  std::vector<http::Route> routes;
+  for (const auto& entry : kPerKind) {
+    // The kind is fixed: the handlers read it where /api/v1/resources/{kind} puts it.
+    auto handler = [&store, kind, fn = entry.handler](Request& request) {
+      request.path_params["kind"] = kind;
+      return fn(store, request);
+    };
+    routes.push_back(route(entry.method, prefix + std::string(entry.suffix), std::move(handler), entry.summary,
+                           kind + "." + std::string(entry.action)));
+  }
+  return routes;
 }
 
 }  // namespace plexus::resources

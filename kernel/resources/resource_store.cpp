@@ -259,6 +259,8 @@ Resource ResourceStore::create(const auth::Caller& caller, std::string_view kind
                           {{"field", "id"}});
   }
   kind->require_valid(content);
+  // A concurrent create of the same id is the transaction's 409 below.
+  run_save_check(*kind, caller, id, "create", content, nullptr);
   return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     if (auto existing = load_row(sql, caller.tenant, kind_name, id, true)) {
       conflict("already_exists",
@@ -281,10 +283,25 @@ Resource ResourceStore::update(const auth::Caller& caller, std::string_view kind
                                const std::string& reason) {
   const auto kind = kinds_.require(kind_name);
   kind->require_valid(content);
+  // The save hook runs outside the transaction (and without holding a pooled session:
+  // it may read through the store), against the revision read here.
+  std::optional<std::int64_t> checked;
+  if (kind->kind.check_save) {
+    nlohmann::json previous;
+    {
+      soci::session sql(database_.pool());
+      const auto row = existing_row(sql, caller.tenant, kind_name, id, false, false);
+      if (expected_revision && row.revision != *expected_revision) stale_revision(*expected_revision, row.revision);
+      previous = kind->shown(existing_revision(sql, caller.tenant, kind_name, id, row.revision).content);
+      checked = row.revision;
+    }
+    run_save_check(*kind, caller, id, "update", content, previous);
+  }
   return write([&](soci::session& sql, std::vector<ResourceChange>& changes) {
     auto row = existing_row(sql, caller.tenant, kind_name, id, true, false);
     if (expected_revision && row.revision != *expected_revision)
       stale_revision(*expected_revision, row.revision);
+    if (checked && row.revision != *checked) changed_while_checking(kind_name, id);
     const auto before = existing_revision(sql, caller.tenant, kind_name, id, row.revision);
     const auto shown = kind->shown(append_revision(sql, *kind, caller, row, content, reason).content);
     audit(sql, caller, "update", kind_name, id, content_view(before.number, kind->shown(before.content)),

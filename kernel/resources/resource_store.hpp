@@ -127,7 +127,8 @@ class ResourceStore {
                     std::optional<std::int64_t> expected_revision = std::nullopt);
 
   // Soft delete: hidden from get and list, history kept. 409 with the referrers
-  // while other live resources refer to it.
+  // while other live resources refer to it. Both it and restore ask the kind's save
+  // hook first ("delete", "restore"): 403/422/500 when it refuses or fails.
   Resource remove(const auth::Caller& caller, std::string_view kind, const std::string& id,
                   std::optional<std::int64_t> expected_revision, const std::string& reason);
   Resource restore(const auth::Caller& caller, std::string_view kind, const std::string& id,

@@ -68,6 +68,15 @@ inline std::string target_of(std::string_view kind, const std::string& id) {
 [[noreturn]] void stale_revision(std::int64_t expected, std::int64_t current);
 [[noreturn]] void conflict(std::string code, const std::string& message, nlohmann::json details = nullptr);
 
+// Runs the kind's save hook (save_check.cpp) on `content` replacing `previous` (null for
+// a new resource), outside the write transaction; the server's own caller (bootstrap)
+// reaches the hook as none.
+void run_save_check(const RegisteredKind& kind, const auth::Caller& caller, const std::string& id,
+                    std::string_view operation, const nlohmann::json& content, const nlohmann::json& previous,
+                    const std::string& pointer_prefix = "");
+// 409 "changed": the resource moved past the revision its save hook checked against.
+[[noreturn]] void changed_while_checking(std::string_view kind, const std::string& id);
+
 // A fresh random id (32 hex digits) for promotion requests.
 std::string random_id();
 

@@ -22,11 +22,11 @@ struct Bindings {
   std::deque<soci::indicator> indicators;
 };
 
-void check_parameters(const std::string& sql, const nlohmann::json& params) {
+void check_parameters(const std::vector<std::string>& used, const nlohmann::json& params) {
   if (!params.is_null() && !params.is_object()) throw SqlParameterError("parameters must be a JSON object");
-  const auto used = placeholders(sql);
   for (const auto& name : used) {
-    if (params.is_null() || !params.contains(name)) throw SqlParameterError("parameter :" + name + " has no value");
+    if (params.is_null() || !params.contains(name))
+      throw SqlParameterError("parameter :" + name + " has no value");
   }
   if (params.is_object()) {
     for (const auto& [name, value] : params.items()) {
@@ -63,6 +63,16 @@ void bind(soci::details::prepare_temp_type& statement, const nlohmann::json& par
   }
 }
 
+// Parameters already checked.
+std::int64_t exec_checked(soci::session& session, const std::string& sql, const nlohmann::json& params) {
+  Bindings bindings;
+  soci::details::prepare_temp_type prepared = session.prepare << sql;
+  bind(prepared, params, bindings);
+  soci::statement statement(prepared);
+  statement.execute(true);
+  return statement.get_affected_rows();
+}
+
 nlohmann::json cell(const soci::row& row, std::size_t i) {
   if (row.get_indicator(i) == soci::i_null) return nullptr;
   switch (row.get_properties(i).get_data_type()) {
@@ -75,8 +85,8 @@ nlohmann::json cell(const soci::row& row, std::size_t i) {
     case soci::dt_date: {
       const std::tm t = row.get<std::tm>(i);
       char text[80];
-      std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
-                    t.tm_hour, t.tm_min, t.tm_sec);
+      std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.tm_year + 1900, t.tm_mon + 1,
+                    t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec);
       return text;
     }
     case soci::dt_blob: return nullptr;  // binary columns have no JSON form; see docs
@@ -115,7 +125,7 @@ std::vector<std::string> placeholders(std::string_view sql) {
 
 JsonRows query_json(soci::session& session, const std::string& sql, const nlohmann::json& params,
                     std::size_t max_rows) {
-  check_parameters(sql, params);
+  check_parameters(placeholders(sql), params);
   if (session.get_backend_name() == "sqlite3") return sqlite_query_json(session, sql, params, max_rows);
   Bindings bindings;
   soci::details::prepare_temp_type prepared = session.prepare << sql;
@@ -140,13 +150,46 @@ JsonRows query_json(soci::session& session, const std::string& sql, const nlohma
 }
 
 std::int64_t exec_json(soci::session& session, const std::string& sql, const nlohmann::json& params) {
-  check_parameters(sql, params);
-  Bindings bindings;
-  soci::details::prepare_temp_type prepared = session.prepare << sql;
-  bind(prepared, params, bindings);
-  soci::statement statement(prepared);
-  statement.execute(true);
-  return statement.get_affected_rows();
+  check_parameters(placeholders(sql), params);
+  return exec_checked(session, sql, params);
+}
+
+std::int64_t exec_json_batch(soci::session& session, const std::string& sql, const nlohmann::json& batch) {
+  if (!batch.is_object() || !batch.contains("columns") || !batch["columns"].is_array() ||
+      !batch.contains("rows") || !batch["rows"].is_array()) {
+    throw SqlParameterError(R"(the batch must be {"columns": [names], "rows": [[values], ...]})");
+  }
+  const auto& columns = batch["columns"];
+  nlohmann::json names = nlohmann::json::object();  // checked like one row's parameters
+  for (const auto& column : columns) {
+    if (!column.is_string()) throw SqlParameterError("columns must be parameter names");
+    if (names.contains(column.get<std::string>())) {
+      throw SqlParameterError("column " + column.get<std::string>() + " is named twice");
+    }
+    names[column.get<std::string>()] = nullptr;
+  }
+  check_parameters(placeholders(sql), names);
+  const auto& rows = batch["rows"];
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].is_array() || rows[i].size() != columns.size()) {
+      throw SqlParameterError("row " + std::to_string(i) + " must be an array of " +
+                              std::to_string(columns.size()) + " values");
+    }
+  }
+  if (rows.empty()) return 0;
+  soci::transaction transaction(session);
+  std::int64_t changed = 0;
+  if (session.get_backend_name() == "sqlite3") {
+    changed = sqlite_exec_json_batch(session, sql, columns, rows);
+  } else {
+    for (const auto& row : rows) {
+      nlohmann::json params = nlohmann::json::object();
+      for (std::size_t c = 0; c < columns.size(); ++c) params[columns[c].get<std::string>()] = row[c];
+      changed += exec_checked(session, sql, params);
+    }
+  }
+  transaction.commit();
+  return changed;
 }
 
 }  // namespace plexus::store

@@ -14,25 +14,33 @@ using namespace sqlite_api;
   throw soci::soci_error(what + ": " + sqlite3_errmsg(db));
 }
 
+void bind_value(sqlite3* db, sqlite3_stmt* statement, int index, const nlohmann::json& value) {
+  int rc = SQLITE_OK;
+  if (value.is_null()) {
+    rc = sqlite3_bind_null(statement, index);
+  } else if (value.is_boolean()) {
+    rc = sqlite3_bind_int(statement, index, value.get<bool>() ? 1 : 0);
+  } else if (value.is_number_integer()) {
+    rc = sqlite3_bind_int64(statement, index, value.get<sqlite3_int64>());
+  } else if (value.is_number()) {
+    rc = sqlite3_bind_double(statement, index, value.get<double>());
+  } else if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    rc = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  } else {
+    const std::string text = value.dump();
+    rc = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  }
+  if (rc != SQLITE_OK)
+    fail(db, "cannot bind parameter " + std::string(sqlite3_bind_parameter_name(statement, index)));
+}
+
 void bind(sqlite3* db, sqlite3_stmt* statement, const nlohmann::json& params) {
   if (!params.is_object()) return;
   for (const auto& [name, value] : params.items()) {
     const int index = sqlite3_bind_parameter_index(statement, (":" + name).c_str());
     if (index == 0) continue;  // checked before: every parameter is used
-    int rc = SQLITE_OK;
-    if (value.is_null()) {
-      rc = sqlite3_bind_null(statement, index);
-    } else if (value.is_boolean()) {
-      rc = sqlite3_bind_int(statement, index, value.get<bool>() ? 1 : 0);
-    } else if (value.is_number_integer()) {
-      rc = sqlite3_bind_int64(statement, index, value.get<sqlite3_int64>());
-    } else if (value.is_number()) {
-      rc = sqlite3_bind_double(statement, index, value.get<double>());
-    } else {
-      const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-      rc = sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-    }
-    if (rc != SQLITE_OK) fail(db, "cannot bind parameter :" + name);
+    bind_value(db, statement, index, value);
   }
 }
 
@@ -76,6 +84,29 @@ JsonRows sqlite_query_json(soci::session& session, const std::string& sql, const
     result.rows.push_back(std::move(values));
   }
   return result;
+}
+
+std::int64_t sqlite_exec_json_batch(soci::session& session, const std::string& sql,
+                                    const nlohmann::json& columns, const nlohmann::json& rows) {
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
+  sqlite3* db = backend->conn_;
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+    fail(db, "cannot prepare the statement");
+  }
+  const std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> statement(raw, &sqlite3_finalize);
+  std::vector<int> indexes;  // of each column's placeholder, looked up once
+  for (const auto& column : columns) {
+    indexes.push_back(sqlite3_bind_parameter_index(raw, (":" + column.get<std::string>()).c_str()));
+  }
+  std::int64_t changed = 0;
+  for (const auto& row : rows) {
+    sqlite3_reset(raw);
+    for (std::size_t c = 0; c < indexes.size(); ++c) bind_value(db, raw, indexes[c], row[c]);
+    if (sqlite3_step(raw) != SQLITE_DONE) fail(db, "the statement failed");
+    changed += sqlite3_changes(db);
+  }
+  return changed;
 }
 
 }  // namespace plexus::store

@@ -12,4 +12,9 @@ namespace plexus::store {
 JsonRows sqlite_query_json(soci::session& session, const std::string& sql, const nlohmann::json& params,
                            std::size_t max_rows);
 
+// exec_json_batch's SQLite side: one prepared statement, run per row. The caller holds
+// the transaction and has checked the columns and rows.
+std::int64_t sqlite_exec_json_batch(soci::session& session, const std::string& sql, const nlohmann::json& columns,
+                                    const nlohmann::json& rows);
+
 }  // namespace plexus::store

@@ -70,11 +70,12 @@ void add_database_routes(plexus::sdk::Host& h, const std::string& prefix) {
           });
 }
 
-// A resource kind of its own with every hook (ABI 1.3), a route reading it back for
-// the caller's tenant, and a route querying a datasource the caller may execute.
-void add_resource_routes(plexus::sdk::Host& h, const std::string& prefix) {
+// A resource kind of its own with every hook (ABI 1.3), its store routes mounted at
+// `mount` when given (ABI 1.5 route_prefix), a route reading it back for the caller's
+// tenant, and a route querying a datasource the caller may execute.
+void add_resource_routes(plexus::sdk::Host& h, const std::string& prefix, const std::string& mount) {
   const std::string kind = PROBE_NAME "-note";
-  h.resource_kind({kind,
+  plexus::sdk::Host::Kind note{kind,
                    R"({"type":"object","required":["title"],"properties":{"title":{"type":"string"}}})",
                    "",
                    true,
@@ -92,7 +93,9 @@ void add_resource_routes(plexus::sdk::Host& h, const std::string& prefix) {
                      return std::string(check.find("\"block\":true") == std::string_view::npos
                                             ? "[]"
                                             : R"(["the probe's test failed"])");
-                   }});
+                   }};
+  note.route_prefix = mount;
+  h.resource_kind(std::move(note));
   h.route("GET", prefix + "/notes/{id}", plexus::sdk::kAuthenticated,
           [&h, kind](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
             try {
@@ -294,7 +297,7 @@ class Probe : public plexus::sdk::Plugin {
               });
     }
     if (config_value(config, "database") == "yes") add_database_routes(h, prefix);
-    if (config_value(config, "resources") == "yes") add_resource_routes(h, prefix);
+    if (config_value(config, "resources") == "yes") add_resource_routes(h, prefix, config_value(config, "kind_routes"));
     if (config_value(config, "tools") == "yes") add_tool_routes(h, prefix, release);
     if (config_value(config, "jobs") == "yes") add_job_routes(h, prefix);
     const auto timer_file = config_value(config, "timer_file");
@@ -310,5 +313,6 @@ PLEXUS_PLUGIN(
     Probe, PROBE_NAME, PROBE_VERSION,
     R"({"type":"object","properties":{"release_file":{"type":"string"},"timer_file":{"type":"string"},
                   "bad_route":{"type":"string"},"database":{"type":"string"},"resources":{"type":"string"},
-                  "tools":{"type":"string"},"jobs":{"type":"string"},"extra_route":{"type":"string"},"publish":{"type":"string"}},
+                  "tools":{"type":"string"},"jobs":{"type":"string"},"extra_route":{"type":"string"},"publish":{"type":"string"},
+                  "kind_routes":{"type":"string"}},
                   "additionalProperties":false})")

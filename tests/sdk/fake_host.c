@@ -305,6 +305,13 @@ static plexus_status h_db_exec(plexus_host* host, plexus_str sql, plexus_str par
   return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no database");
 }
 
+static plexus_status h_db_exec_batch(plexus_host* host, plexus_str sql, plexus_str batch, int64_t* changed) {
+  (void)sql;
+  (void)batch;
+  (void)changed;
+  return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host has no database");
+}
+
 static plexus_status h_resource_kind_register(plexus_host* host, const plexus_resource_kind* kind) {
   (void)kind;
   return fail(host, PLEXUS_ERR_UNAVAILABLE, "the fake host keeps no resources");
@@ -495,7 +502,8 @@ static const plexus_host_api host_api = {sizeof(plexus_host_api),
                                          h_schedule_put,
                                          h_schedule_change,
                                          h_schedule_change,
-                                         h_schedule_change};
+                                         h_schedule_change,
+                                         h_db_exec_batch};
 
 /* ---- helpers ------------------------------------------------------------------ */
 

@@ -115,6 +115,7 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_host_api, schedule_remove);
   MEMBER(plexus_host_api, schedule_pause);
   MEMBER(plexus_host_api, schedule_resume);
+  MEMBER(plexus_host_api, db_exec_batch);
   MEMBER(plexus_resource_kind, struct_size);
   MEMBER(plexus_resource_kind, name);
   MEMBER(plexus_resource_kind, json_schema);
@@ -124,6 +125,8 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_resource_kind, references);
   MEMBER(plexus_resource_kind, pre_promotion);
   MEMBER(plexus_resource_kind, user_data);
+  MEMBER(plexus_resource_kind, check_save);
+  MEMBER(plexus_resource_kind, route_prefix);
   MEMBER(plexus_driver_query, struct_size);
   MEMBER(plexus_driver_query, sql);
   MEMBER(plexus_driver_query, params_json);
@@ -174,5 +177,5 @@ TEST_CASE("every recorded ABI member keeps its offset and size", "[abi]") {
 
 TEST_CASE("the ABI version in the header matches the recorded one", "[abi]") {
   REQUIRE(PLEXUS_ABI_MAJOR == 1);
-  REQUIRE(PLEXUS_ABI_MINOR == 4);
+  REQUIRE(PLEXUS_ABI_MINOR == 5);
 }

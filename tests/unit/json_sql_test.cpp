@@ -11,6 +11,7 @@
 
 using nlohmann::json;
 using plexus::store::exec_json;
+using plexus::store::exec_json_batch;
 using plexus::store::query_json;
 using plexus::store::SqlParameterError;
 
@@ -70,6 +71,35 @@ TEST_CASE("missing and unused parameters are named", "[json_sql]") {
   CHECK_THROWS_WITH(query_json(sql, "SELECT id FROM servers", {{"extra", 1}}, 10),
                     Catch::Contains("extra is not used"));
   CHECK_THROWS_AS(query_json(sql, "SELECT 1", json::array({1}), 10), SqlParameterError);
+}
+
+TEST_CASE("a batch runs one statement per row in one transaction", "[json_sql]") {
+  Fixture f;
+  soci::session sql(f.db.pool());
+  const auto insert = "INSERT INTO servers (id, cores, note) VALUES (:id, :cores, :note)";
+  const auto batch = json::parse(R"({"columns": ["note", "id", "cores"],
+                                     "rows": [[null, "a", 1], ["x", "b", 2], ["it's", "c", 3]]})");
+  CHECK(exec_json_batch(sql, insert, batch) == 3);
+  CHECK(query_json(sql, "SELECT id, cores, note FROM servers ORDER BY id", nullptr, 10).rows ==
+        json::parse(R"([["a",1,null],["b",2,"x"],["c",3,"it's"]])"));
+  CHECK(exec_json_batch(sql, insert, {{"columns", {"id", "cores", "note"}}, {"rows", json::array()}}) == 0);
+
+  auto count = [&] { return query_json(sql, "SELECT COUNT(*) AS n FROM servers", nullptr, 10).rows[0][0]; };
+  SECTION("one refused row writes none of the batch") {
+    const auto clash = json::parse(R"({"columns": ["id", "cores", "note"], "rows": [["d", 4, null], ["a", 5, null]]})");
+    CHECK_THROWS(exec_json_batch(sql, insert, clash));
+    CHECK(count() == 3);
+  }
+  SECTION("bad columns and rows are named and write nothing") {
+    const auto short_row = json::parse(R"({"columns": ["id", "cores", "note"], "rows": [["e", 1, null], ["f", 1]]})");
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, short_row), Catch::Contains("row 1 must be an array of 3 values"));
+    const auto missing = json::parse(R"({"columns": ["id", "cores"], "rows": [["g", 1]]})");
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, missing), Catch::Contains(":note has no value"));
+    const auto extra = json::parse(R"({"columns": ["id", "cores", "note", "x"], "rows": [["h", 1, null, 2]]})");
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, extra), Catch::Contains("x is not used"));
+    CHECK_THROWS_AS(exec_json_batch(sql, insert, json::array()), SqlParameterError);
+    CHECK(count() == 3);
+  }
 }
 
 TEST_CASE("results stop at the row limit and say so", "[json_sql]") {

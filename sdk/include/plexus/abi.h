@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define PLEXUS_ABI_MAJOR 1
-#define PLEXUS_ABI_MINOR 4
+#define PLEXUS_ABI_MINOR 5
 
 /* The one exported symbol of a plugin library. */
 #define PLEXUS_PLUGIN_ENTRY_SYMBOL "plexus_plugin_v1"
@@ -203,6 +203,11 @@ typedef plexus_status (*plexus_content_fn)(void* user_data, plexus_str input_jso
 /* Promotion to production waits for a second person holding "<prefix>.approve". */
 #define PLEXUS_KIND_REQUIRES_APPROVAL 1u
 
+/* ABI 1.5: a save hook that is told who saves. `caller` is NULL when the server itself
+ * saves (bootstrap bundles at start); otherwise valid for the call only. */
+typedef plexus_status (*plexus_resource_save_fn)(void* user_data, const plexus_caller* caller, plexus_str input_json,
+                                                 plexus_write_fn write, void* write_data);
+
 /* A kind of versioned resource a plugin owns (docs/resources.md). Every callback
  * may be NULL. */
 typedef struct plexus_resource_kind {
@@ -218,6 +223,20 @@ typedef struct plexus_resource_kind {
   /* {"tenant","kind","id","stage","revision","content"} -> ["problem", ...]; any blocks it */
   plexus_content_fn pre_promotion;
   void* user_data;
+  /* ABI 1.5: runs on every save of new content (create, update, rollback, undo, import),
+   * after the schema and `validate`, and on every soft delete and restore (undo too), with
+   * {"tenant","kind","id","operation": "create"|"update"|"rollback"|"import"|"delete"|
+   *  "restore","content": the new content, null on delete, the content coming back on
+   *  restore, "previous": the live content, null for a new resource and on restore}.
+   * Writes [{"pointer","message"}] as validate does: any problem refuses the operation
+   * with 422. PLEXUS_ERR_DENIED refuses it with 403, the written text being the message. */
+  plexus_resource_save_fn check_save;
+  /* ABI 1.5: a second home for the store's routes of this kind, under the plugin's route
+   * prefix: "/api/v1/api-manager/apis" serves GET .../apis/{id}/revisions, POST
+   * .../apis/{id}/promote and the rest as /api/v1/resources/<name>/... does, with the
+   * same permissions. Empty: only /api/v1/resources/<name>. A literal path under the
+   * manifest's permissions.routes, else PLEXUS_ERR_INVALID / PLEXUS_ERR_DENIED. */
+  plexus_str route_prefix;
 } plexus_resource_kind;
 
 /* One statement for a driver. Values are bound, never spliced. */
@@ -441,6 +460,16 @@ typedef struct plexus_host_api {
   plexus_status (*schedule_remove)(plexus_host* host, plexus_str tenant, plexus_str name);
   plexus_status (*schedule_pause)(plexus_host* host, plexus_str tenant, plexus_str name);
   plexus_status (*schedule_resume)(plexus_host* host, plexus_str tenant, plexus_str name);
+
+  /* ---- ABI 1.5: many rows in one statement's transaction ---- */
+
+  /* Runs `sql` once per row of batch_json, {"columns": ["name", ...], "rows": [[value,
+   * ...], ...]} (the shape db_query answers with): each row's values are bound to the
+   * columns' ":name" placeholders as db_exec binds them, all in one transaction: every
+   * row or none. The statement is prepared once, which makes this the cheap way to write
+   * many rows. out_changed (may be NULL) receives the rows changed in total.
+   * PLEXUS_ERR_INVALID names the column or row at fault. */
+  plexus_status (*db_exec_batch)(plexus_host* host, plexus_str sql, plexus_str batch_json, int64_t* out_changed);
 
   /* New members are appended here, with a minor version bump. */
 } plexus_host_api;

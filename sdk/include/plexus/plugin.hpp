@@ -28,7 +28,7 @@
 
 #include "plexus/abi.h"
 
-#define PLEXUS_SDK_VERSION "0.5.0"
+#define PLEXUS_SDK_VERSION "0.6.0"
 
 namespace plexus::sdk {
 
@@ -61,7 +61,8 @@ inline constexpr std::string_view kOptional = PLEXUS_PERMISSION_OPTIONAL;
 class Caller {
  public:
   explicit Caller(const plexus_caller* raw) : raw_(raw) {}
-  bool known() const { return raw_ != nullptr; }  // false only on an ABI 1.0 host
+  // False on an ABI 1.0 host, and in a save hook when the server itself saves.
+  bool known() const { return raw_ != nullptr; }
   std::string_view tenant() const { return get(&plexus_caller::tenant); }
   std::string_view user_id() const { return get(&plexus_caller::user_id); }
   std::string_view name() const { return get(&plexus_caller::name); }
@@ -290,10 +291,21 @@ class Host {
     check(api_->db_exec(host_, str(sql), str(params_json), &changed));
     return changed;
   }
+  // Runs `sql` once per row of `batch_json`, {"columns": ["name", ...], "rows": [[...], ...]},
+  // in one transaction (ABI 1.5): every row or none, the statement prepared once. Rows
+  // changed in total.
+  std::int64_t db_exec_batch(std::string_view sql, std::string_view batch_json) {
+    require_db();
+    require(PLEXUS_HAS_MEMBER(api_, plexus_host_api, db_exec_batch) && api_->db_exec_batch, "db_exec_batch");
+    std::int64_t changed = 0;
+    check(api_->db_exec_batch(host_, str(sql), str(batch_json), &changed));
+    return changed;
+  }
 
   // A kind of versioned resource this plugin owns (ABI 1.3), served under
   // /api/v1/resources/<name>. Each callback takes JSON text and answers JSON text
   // (see plexus_resource_kind); leave one empty when the kind needs none.
+  using SaveFunction = std::function<std::string(const Caller& caller, std::string_view input_json)>;
   struct Kind {
     std::string name;
     std::string json_schema;        // empty: any JSON
@@ -302,6 +314,15 @@ class Host {
     JsonFunction validate;       // content -> [{"pointer","message"}]
     JsonFunction references;     // content -> [{"kind","id"}]
     JsonFunction pre_promotion;  // {"tenant","kind","id","stage","revision","content"} -> ["problem"]
+    // ABI 1.5: where the store's routes of this kind are served a second time, under the
+    // plugin's route prefix ("/api/v1/my-plugin/things"); empty: /api/v1/resources/<name> only.
+    std::string route_prefix;
+    // ABI 1.5: runs on every save of new content, after validate, and on every delete
+    // and restore, told who saves:
+    // {"tenant","kind","id","operation","content","previous"} -> [{"pointer","message"}]
+    // (any problem: 422). "content" is null on "delete"; "previous" is null on "restore". Throw Error(PLEXUS_ERR_DENIED, message) to refuse with 403. The
+    // caller is Caller(nullptr) (known() false) when the server itself saves (bootstrap).
+    SaveFunction check_save;
   };
   void resource_kind(Kind kind) {
     require(PLEXUS_HAS_MEMBER(api_, plexus_host_api, resource_kind_register), "resource kinds");
@@ -320,6 +341,11 @@ class Host {
                              slots.references ? &Host::call_kind_references : nullptr,
                              slots.pre_promotion ? &Host::call_kind_pre_promotion : nullptr,
                              &slots};
+    raw.route_prefix = str(kind.route_prefix);
+    if (kind.check_save) {
+      slots.check_save = &add_slot(save_functions_, std::move(kind.check_save));
+      raw.check_save = &Host::call_kind_check_save;
+    }
     check(api_->resource_kind_register(host_, &raw));
   }
   // A resource of one of this plugin's kinds, as JSON text; stage "" is the current
@@ -539,7 +565,9 @@ class Host {
     return out;
   }
   void require(bool present, const char* what) const {
-    if (!present) throw Error(PLEXUS_ERR_UNAVAILABLE, std::string("the host has no ") + what + " (ABI < 1.3)");
+    if (!present) {
+      throw Error(PLEXUS_ERR_UNAVAILABLE, std::string("the host has no ") + what + " (its ABI is older)");
+    }
   }
   static plexus_driver_query driver_query(std::string_view sql, std::string_view params_json, std::uint64_t max_rows,
                                           std::uint64_t timeout_ms) {
@@ -549,6 +577,7 @@ class Host {
     void* validate;
     void* references;
     void* pre_promotion;
+    SaveFunction* check_save = nullptr;
   };
   static plexus_status call_kind_validate(void* user_data, plexus_str input, plexus_write_fn write, void* data) {
     return call_function(static_cast<KindSlots*>(user_data)->validate, input, write, data);
@@ -558,6 +587,22 @@ class Host {
   }
   static plexus_status call_kind_pre_promotion(void* user_data, plexus_str input, plexus_write_fn write, void* data) {
     return call_function(static_cast<KindSlots*>(user_data)->pre_promotion, input, write, data);
+  }
+  static plexus_status call_kind_check_save(void* user_data, const plexus_caller* caller, plexus_str input,
+                                            plexus_write_fn write, void* write_data) {
+    try {
+      const std::string out = (*static_cast<KindSlots*>(user_data)->check_save)(Caller(caller), view(input));
+      write(write_data, str(out));
+      return PLEXUS_OK;
+    } catch (const Error& e) {
+      write(write_data, str(e.what()));  // a denial's message reaches the caller; others are logged
+      return e.status() == PLEXUS_OK ? PLEXUS_ERR_INTERNAL : e.status();
+    } catch (const std::exception& e) {
+      write(write_data, str(e.what()));  // logged by the host, never shown to the caller
+      return PLEXUS_ERR_INTERNAL;
+    } catch (...) {
+      return PLEXUS_ERR_INTERNAL;
+    }
   }
   void require_14(const char* what) const {
     if (!PLEXUS_HAS_MEMBER(api_, plexus_host_api, schedule_resume)) {
@@ -680,6 +725,7 @@ class Host {
   std::list<ToolFunction> tools_;
   std::list<JobSlot> jobs_;
   std::list<KindSlots> kind_slots_;
+  std::list<SaveFunction> save_functions_;
   std::list<std::function<void(std::string_view, std::string_view)>> subscribers_;
 };
 
