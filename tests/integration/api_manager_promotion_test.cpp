@@ -252,10 +252,17 @@ TEST_CASE("SQL its datasource cannot compile is never promoted, to staging or pr
   auto client = plexus.client();
   seed(client, admin, datasource_options(backend, files));
 
-  // Saved (a draft may be wrong), but staging refuses it, naming the datasource's reason.
+  // Saved while it compiled (the save checks it too: api_manager_save_test.cpp); its
+  // column is gone by the promotion, which staging refuses, naming the datasource's reason.
+  const auto execute = [&](const std::string& sql) {
+    post(client, admin, "/api/v1/datasources/ops/execute", {{"sql", sql}}, 200);
+  };
+  execute("CREATE TABLE doomed (id INTEGER, nickname TEXT, role TEXT)");
   auto wrong = kByRole;
-  wrong["sql"] = "SELECT id, nickname FROM servers WHERE role = :role";
+  wrong["sql"] = "SELECT id, nickname FROM doomed WHERE role = :role";
   post(client, admin, "/api/v1/resources/api", {{"id", "servers-by-role"}, {"content", wrong}, {"reason", "t"}}, 201);
+  execute("DROP TABLE doomed");
+  execute("CREATE TABLE doomed (id INTEGER, role TEXT)");
   auto refused = promote(client, admin, "staging");
   CHECK(refused.status == 409);
   CHECK(refused.body["error"]["code"] == "promotion_blocked");
@@ -272,11 +279,13 @@ TEST_CASE("SQL its datasource cannot compile is never promoted, to staging or pr
   CHECK(promote(client, admin, "staging").status == 200);
   auto rows = post(client, admin, "/api/v1/datasources/ops/query", {{"sql", "SELECT COUNT(*) AS n FROM servers"}}, 200);
   CHECK(rows["rows"][0][0] == 3);
-  // A datasource that does not exist is named too.
+  // A datasource that does not exist is named too (an import lets it through: the
+  // bundle might have brought it).
   auto elsewhere = kByRole;
   elsewhere["datasource"] = "nowhere";
-  REQUIRE(client.Put(kApiPath, headers, json{{"content", elsewhere}, {"reason", "t"}}.dump(), "application/json")
-              ->status == 200);
+  const json bundle = {{"format", "plexus-bundle/1"},
+                       {"resources", {{{"kind", "api"}, {"id", "servers-by-role"}, {"content", elsewhere}}}}};
+  REQUIRE(client.Post("/api/v1/resources:import", bearer(admin), bundle.dump(), "application/json")->status == 200);
   refused = promote(client, admin, "staging");
   CHECK(refused.status == 409);
   CHECK(refused.body["error"]["details"]["problems"].dump().find("'nowhere' does not exist") != std::string::npos);
@@ -286,5 +295,23 @@ TEST_CASE("SQL its datasource cannot compile is never promoted, to staging or pr
   CHECK(promote(client, admin, "staging").status == 200);
   CHECK(promote(client, admin, "production").status == 200);
   CHECK(answer_of(client.Get("/runtime/ops/servers?role=db", bearer(admin))).status == 200);
+
+  // A workflow's SQL steps are compiled too, each named by its pointer.
+  execute("CREATE TABLE steps_doomed (id INTEGER)");
+  const json workflow = {
+      {"path", "ops/report"},
+      {"method", "GET"},
+      {"type", "workflow"},
+      {"workflow",
+       {{"steps",
+         {{{"id", "fine"}, {"type", "sql"}, {"datasource", "ops"}, {"sql", "SELECT COUNT(*) AS n FROM servers"}},
+          {{"id", "gone"}, {"type", "sql"}, {"datasource", "ops"}, {"sql", "SELECT id FROM steps_doomed"}}}}}}};
+  post(client, admin, "/api/v1/resources/api", {{"id", "report"}, {"content", workflow}, {"reason", "t"}}, 201);
+  execute("DROP TABLE steps_doomed");
+  refused = answer_of(client.Post("/api/v1/resources/api/report/promote", bearer(admin),
+                                  json{{"stage", "staging"}}.dump(), "application/json"));
+  CHECK(refused.status == 409);
+  CHECK(refused.body["error"]["details"]["problems"].dump().find("/workflow/steps/1/sql: the SQL does not compile") !=
+        std::string::npos);
   CHECK(plexus.stop() == 0);
 }

@@ -174,9 +174,15 @@ TEST_CASE("a failing or timed-out workflow step answers an error naming it", "[a
                  {"workflow",
                   {{"steps",
                     {sql_step("fine", "SELECT COUNT(*) AS n FROM servers"),
-                     sql_step("bad", "SELECT nothing FROM no_such_table"),
+                     sql_step("bad", "SELECT absent FROM vanishing"),
                      sql_step("never", "SELECT 1 AS one")}}}}};
-  define_api(client, admin, "broken", broken);
+  // Its table goes away once the API is live (SQL that does not compile is neither saved nor promoted).
+  const auto define_then_drop = [&] {
+    post(client, admin, "/api/v1/datasources/ops/execute", {{"sql", "CREATE TABLE vanishing (absent INTEGER)"}}, 200);
+    define_api(client, admin, "broken", broken);
+    post(client, admin, "/api/v1/datasources/ops/execute", {{"sql", "DROP TABLE vanishing"}}, 200);
+  };
+  define_then_drop();
   auto got = answer_of(client.Get("/runtime/ops/broken", bearer(admin)));
   INFO(got.body.dump());
   CHECK(got.status == 502);
@@ -191,7 +197,7 @@ TEST_CASE("a failing or timed-out workflow step answers an error naming it", "[a
   // With on_error: continue, the run goes on and the error is the step's result.
   broken["workflow"]["steps"][1]["on_error"] = "continue";
   broken["workflow"]["result"] = {{"bad", "${steps.bad.error.code}"}, {"never", "${steps.never.rows[0].one}"}};
-  define_api(client, admin, "broken", broken);
+  define_then_drop();
   got = answer_of(client.Get("/runtime/ops/broken", bearer(admin)));
   REQUIRE(got.status == 200);
   CHECK(got.body == json::parse(R"({"bad": "datasource_error", "never": 1})"));

@@ -444,7 +444,8 @@ void register_api_tests(sdk::Host& host, Runtime& runtime, const std::string& pr
        .validate =
            [](std::string_view content) { return validate_test_content(json::parse(content)).dump(); },
        .references = [](std::string_view content) { return test_references(json::parse(content)).dump(); },
-       .pre_promotion = {}});
+       .pre_promotion = {},
+       .route_prefix = prefix + "/tests"});
 
   host.route("POST", prefix + "/tests/{id}/run", "api.write:{id}",
              [&host, &runtime](const sdk::Request& req, sdk::Response& res) {

@@ -37,9 +37,8 @@ constexpr std::string_view kColumns =
     "duration_ms, row_count, started_at, step_count";
 
 // Steps kept per run (a workflow looping over items can make thousands); step_count keeps
-// the real number. Steps go in multi-row INSERTs of kStepsPerInsert rows.
+// the real number.
 constexpr std::size_t kMaxStoredSteps = 200;
-constexpr std::size_t kStepsPerInsert = 50;
 constexpr std::size_t kMaxShortText = 512;  // names, caller, request id
 constexpr std::size_t kMaxPathText = 2048;
 constexpr int kPruneBatch = 1000;
@@ -255,69 +254,73 @@ std::int64_t ExecLog::next_id() {
 
 namespace {
 
-constexpr std::array<std::string_view, 17> kRunColumns{
-    "id",     "tenant_id", "api_id", "revision",    "stage", "caller",      "request_id", "method",    "path",
-    "params", "status",    "error_class", "error", "duration_ms", "row_count", "started_at", "step_count"};
+constexpr std::string_view kInsertRun =
+    "INSERT INTO api_manager_exec_log (id, tenant_id, api_id, revision, stage, caller, request_id, method, "
+    "path, "
+    "params, status, error_class, error, duration_ms, row_count, started_at, step_count) VALUES (:id, "
+    ":tenant, "
+    ":api, :revision, :stage, :caller, :request_id, :method, :path, :params, :status, :error_class, :error, "
+    ":duration, :rows, :started, :steps)";
+constexpr std::string_view kInsertStep =
+    "INSERT INTO api_manager_exec_step_log (exec_id, seq, tenant_id, name, status, duration_ms, row_count, "
+    "error) "
+    "VALUES (:exec_id, :seq, :tenant, :name, :status, :duration, :rows, :error)";
+
+// db_exec_batch's input: the values of each row in the order of these columns.
+nlohmann::json run_batch() {
+  return {{"columns",
+           {"id", "tenant", "api", "revision", "stage", "caller", "request_id", "method", "path", "params",
+            "status", "error_class", "error", "duration", "rows", "started", "steps"}},
+          {"rows", nlohmann::json::array()}};
+}
+nlohmann::json step_batch() {
+  return {{"columns", {"exec_id", "seq", "tenant", "name", "status", "duration", "rows", "error"}},
+          {"rows", nlohmann::json::array()}};
+}
+
+void add_run_row(const ExecRecord& record, std::int64_t id, nlohmann::json& batch) {
+  batch["rows"].push_back({id, record.tenant, cut(record.api_id, kMaxShortText), record.revision,
+                           cut(record.stage, kMaxShortText), cut(record.caller, kMaxShortText),
+                           cut(record.request_id, kMaxShortText), cut(record.method, kMaxShortText),
+                           cut(record.path, kMaxPathText), stored_params(record.params), record.status,
+                           cut(record.error_class, kMaxShortText), cut(record.error, kMaxErrorText),
+                           record.duration_ms, record.rows, format_utc(record.started_at),
+                           static_cast<std::int64_t>(record.steps.size())});
+}
+
+// The run's stored steps (at most kMaxStoredSteps).
+void add_step_rows(const ExecRecord& record, std::int64_t id, nlohmann::json& batch) {
+  const std::size_t stored = std::min(record.steps.size(), kMaxStoredSteps);
+  for (std::size_t i = 0; i < stored; ++i) {
+    const auto& step = record.steps[i];
+    batch["rows"].push_back({id, static_cast<std::int64_t>(i), record.tenant, cut(step.name, kMaxShortText),
+                             cut(step.status, kMaxShortText), step.duration_ms, step.rows,
+                             cut(step.error, kMaxErrorText)});
+  }
+}
+
+std::string dumped(const nlohmann::json& batch) {
+  return batch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace
 
-void ExecLog::insert_runs(const std::vector<std::pair<const ExecRecord*, std::int64_t>>& runs) {
-  std::string sql = "INSERT INTO api_manager_exec_log (";
-  for (std::size_t c = 0; c < kRunColumns.size(); ++c) sql += (c ? ", " : "") + std::string(kRunColumns[c]);
-  sql += ") VALUES ";
-  nlohmann::json params = nlohmann::json::object();
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const auto& record = *runs[i].first;
-    const nlohmann::json values{runs[i].second,
-                                record.tenant,
-                                cut(record.api_id, kMaxShortText),
-                                record.revision,
-                                cut(record.stage, kMaxShortText),
-                                cut(record.caller, kMaxShortText),
-                                cut(record.request_id, kMaxShortText),
-                                cut(record.method, kMaxShortText),
-                                cut(record.path, kMaxPathText),
-                                stored_params(record.params),
-                                record.status,
-                                cut(record.error_class, kMaxShortText),
-                                cut(record.error, kMaxErrorText),
-                                record.duration_ms,
-                                record.rows,
-                                format_utc(record.started_at),
-                                static_cast<std::int64_t>(record.steps.size())};
-    const std::string n = std::to_string(i);
-    sql += i ? ", (" : "(";
-    for (std::size_t c = 0; c < kRunColumns.size(); ++c) {
-      const auto name = std::string(kRunColumns[c]) + "_" + n;
-      sql += (c ? ", :" : ":") + name;
-      params[name] = values[c];
-    }
-    sql += ")";
+void ExecLog::write(const std::vector<Pending>& runs, std::size_t first, std::size_t last) {
+  auto run_rows = run_batch();
+  auto step_rows = step_batch();
+  for (auto i = first; i < last; ++i) {
+    add_run_row(runs[i].record, runs[i].id, run_rows);
+    add_step_rows(runs[i].record, runs[i].id, step_rows);
   }
-  host_.db_exec(sql, params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
-void ExecLog::insert_steps(const ExecRecord& record, std::int64_t id) {
-  const std::size_t stored = std::min(record.steps.size(), kMaxStoredSteps);
-  for (std::size_t first = 0; first < stored; first += kStepsPerInsert) {
-    std::string sql =
-        "INSERT INTO api_manager_exec_step_log (exec_id, seq, tenant_id, name, status, duration_ms, "
-        "row_count, error) VALUES ";
-    nlohmann::json params{{"exec_id", id}, {"tenant", record.tenant}};
-    for (std::size_t i = first; i < std::min(stored, first + kStepsPerInsert); ++i) {
-      const auto& step = record.steps[i];
-      const std::string n = std::to_string(i);
-      sql += (i == first ? "" : ", ");
-      sql += "(:exec_id, :seq" + n + ", :tenant, :name" + n + ", :status" + n + ", :duration" + n + ", :rows" + n +
-             ", :error" + n + ")";
-      params["seq" + n] = static_cast<std::int64_t>(i);
-      params["name" + n] = cut(step.name, kMaxShortText);
-      params["status" + n] = cut(step.status, kMaxShortText);
-      params["duration" + n] = step.duration_ms;
-      params["rows" + n] = step.rows;
-      params["error" + n] = cut(step.error, kMaxErrorText);
+  host_.db_exec_batch(kInsertRun, dumped(run_rows));
+  if (step_rows["rows"].empty()) return;
+  try {
+    host_.db_exec_batch(kInsertStep, dumped(step_rows));
+  } catch (const std::exception& e) {
+    // The runs are in; their steps are not (one transaction for all of them).
+    for (auto i = first; i < last; ++i) {
+      if (!runs[i].record.steps.empty()) count_failure(runs[i].record, "its steps: " + db_reason(e.what()));
     }
-    host_.db_exec(sql, params.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 }
 
@@ -326,8 +329,8 @@ void ExecLog::count_failure(const ExecRecord& record, const std::string& why) no
   try {
     failures_metric_.add(1);
     // Never the parameters: they may hold personal data or secrets.
-    host_.warn("execution log: cannot record a run of API '" + cut(record.api_id, kMaxShortText) + "' (request " +
-               cut(record.request_id, kMaxShortText) + "): " + why);
+    host_.warn("execution log: cannot record a run of API '" + cut(record.api_id, kMaxShortText) +
+               "' (request " + cut(record.request_id, kMaxShortText) + "): " + why);
   } catch (...) {
   }
 }
@@ -359,23 +362,13 @@ void ExecLog::flush() noexcept {
     std::lock_guard lock(pending_mutex_);
     batch.swap(pending_);
   }
-  for (std::size_t first = 0; first < batch.size(); first += kRunsPerInsert) {
-    const auto last = std::min(batch.size(), first + kRunsPerInsert);
-    std::vector<std::pair<const ExecRecord*, std::int64_t>> runs;
-    for (auto i = first; i < last; ++i) runs.emplace_back(&batch[i].record, batch[i].id);
+  for (std::size_t first = 0; first < batch.size(); first += kRunsPerWrite) {
+    const auto last = std::min(batch.size(), first + kRunsPerWrite);
     try {
-      insert_runs(runs);
-      for (auto i = first; i < last; ++i) {
-        if (batch[i].record.steps.empty()) continue;
-        try {
-          insert_steps(batch[i].record, batch[i].id);
-        } catch (const std::exception& e) {
-          count_failure(batch[i].record, "its steps: " + db_reason(e.what()));
-        }
-      }
+      write(batch, first, last);
     } catch (const std::exception&) {
-      // One row refused (another node took the same microsecond as an id): each run alone,
-      // with a fresh id when needed.
+      // One row refused (another node took the same microsecond as an id) rolls back the
+      // whole batch: each run alone then, with a fresh id when needed.
       for (auto i = first; i < last; ++i) record(batch[i].record);
     }
   }
@@ -387,13 +380,17 @@ std::optional<std::int64_t> ExecLog::record(const ExecRecord& record) noexcept {
     // so a refused INSERT is tried again with a later id.
     for (int attempt = 0;; ++attempt) {
       const auto id = next_id();
+      auto run_rows = run_batch();
+      add_run_row(record, id, run_rows);
       try {
-        insert_runs({{&record, id}});
+        host_.db_exec_batch(kInsertRun, dumped(run_rows));
       } catch (const sdk::Error&) {
         if (attempt == 2) throw;
         continue;
       }
-      insert_steps(record, id);
+      auto step_rows = step_batch();
+      add_step_rows(record, id, step_rows);
+      if (!step_rows["rows"].empty()) host_.db_exec_batch(kInsertStep, dumped(step_rows));
       return id;
     }
   } catch (const std::exception& e) {
@@ -470,16 +467,20 @@ std::optional<nlohmann::json> ExecLog::get(const std::string& tenant, std::int64
   return item;
 }
 
-ExecLog::SlowRuns ExecLog::slow_runs(const std::string& tenant, const std::string& api_id, double threshold_ms,
-                                     system_clock::time_point since) {
+ExecLog::SlowRuns ExecLog::slow_runs(const std::string& tenant, const std::string& api_id,
+                                     double threshold_ms, system_clock::time_point since) {
   flush();
   // Ids are the recording time in microseconds: the (tenant, api, id) index bounds the scan.
   const auto rows = objects(host_.db_query(
       "SELECT COUNT(*) AS runs, SUM(CASE WHEN duration_ms >= :threshold THEN 1 ELSE 0 END) AS slow_runs, "
-      "MAX(duration_ms) AS max_ms, MAX(CASE WHEN duration_ms >= :threshold2 THEN started_at END) AS last_slow_at "
+      "MAX(duration_ms) AS max_ms, MAX(CASE WHEN duration_ms >= :threshold2 THEN started_at END) AS "
+      "last_slow_at "
       "FROM api_manager_exec_log WHERE tenant_id = :tenant AND api_id = :api AND id >= :since",
-      nlohmann::json{{"tenant", tenant}, {"api", api_id}, {"threshold", threshold_ms},
-                     {"threshold2", threshold_ms}, {"since", micros_since_epoch(since)}}
+      nlohmann::json{{"tenant", tenant},
+                     {"api", api_id},
+                     {"threshold", threshold_ms},
+                     {"threshold2", threshold_ms},
+                     {"since", micros_since_epoch(since)}}
           .dump(),
       1));
   SlowRuns out;

@@ -54,10 +54,10 @@ struct ExecFilter {
 };
 
 inline constexpr int kMaxBrowseLimit = 500;
-// Runs waiting for a flush at most, and runs per INSERT statement when flushing (SQLite
-// looks named parameters up one by one, so a statement of many rows costs quadratically).
+// Runs waiting for a flush at most, and runs per transaction when flushing
+// (db_exec_batch: one prepared INSERT run per row).
 inline constexpr std::size_t kMaxPending = 20000;
-inline constexpr std::size_t kRunsPerInsert = 10;
+inline constexpr std::size_t kRunsPerWrite = 500;
 // Stored strings are cut to this many bytes (at a UTF-8 boundary) and marked as cut.
 inline constexpr std::size_t kMaxParamText = 1024;
 inline constexpr std::size_t kMaxErrorText = 2000;
@@ -69,13 +69,13 @@ class ExecLog {
   // Brings the tables up to date (db_migrate); throws sdk::Error when that fails.
   explicit ExecLog(sdk::Host& host);
 
-  // One INSERT (a second one, multi-row, for the steps when there are any). Never throws:
+  // One INSERT (and one batch for the steps when there are any). Never throws:
   // a failed write is logged without the parameters and counted (write_failures()).
   // Returns the id the run was recorded with, or nullopt when the write failed.
   std::optional<std::int64_t> record(const ExecRecord& record) noexcept;
 
   // Buffered (the runtime's hot path): the run gets its id now and is written with others
-  // by the next flush(), in multi-row INSERTs. Beyond kMaxPending waiting runs, a run is
+  // by the next flush(), many rows per transaction. Beyond kMaxPending waiting runs, a run is
   // counted as a write failure instead of growing memory. Never throws.
   void enqueue(ExecRecord record) noexcept;
   // Writes every waiting run; browse(), get() and slow_runs() flush first, so a node's own
@@ -106,14 +106,15 @@ class ExecLog {
   // Ids are the microseconds since the epoch at recording, made unique and increasing
   // within the process, so newest-first is id order and retention can cut by id.
   std::int64_t next_id();
-  void insert_runs(const std::vector<std::pair<const ExecRecord*, std::int64_t>>& runs);
-  void insert_steps(const ExecRecord& record, std::int64_t id);
-  void count_failure(const ExecRecord& record, const std::string& why) noexcept;
-
   struct Pending {
     ExecRecord record;
     std::int64_t id;
   };
+  // Runs [first, last) and their steps, each table in one transaction (db_exec_batch);
+  // throws when the runs cannot be written, counts the runs whose steps could not.
+  void write(const std::vector<Pending>& runs, std::size_t first, std::size_t last);
+  void count_failure(const ExecRecord& record, const std::string& why) noexcept;
+
   mutable std::mutex pending_mutex_;
   std::vector<Pending> pending_;
   std::mutex flush_mutex_;

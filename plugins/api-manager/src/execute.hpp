@@ -45,8 +45,11 @@ struct ExecContext {
   // When the run must end; steps and scripts stop at it with a "timeout" outcome.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Runs another API of the tenant by id, on this context's stage, with the caller's
-  // permissions checked (workflow "api" steps, plexus.api() in scripts). Set by the router.
-  std::function<Outcome(const std::string& api_id, const nlohmann::json& params)> call_api;
+  // permissions checked (workflow "api" steps, plexus.api() in scripts), ending by
+  // `deadline` at the latest (a step's timeout_ms). Set by the router.
+  std::function<Outcome(const std::string& api_id, const nlohmann::json& params,
+                        std::chrono::steady_clock::time_point deadline)>
+      call_api;
   // Steps recorded into the execution log (workflows); may be null.
   std::vector<StepRecord>* steps = nullptr;
   int depth = 0;  // nested API calls; execute() refuses beyond kMaxCallDepth

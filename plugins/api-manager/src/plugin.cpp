@@ -16,6 +16,7 @@
 #include "openapi.hpp"
 #include "promotion_gate.hpp"
 #include "runtime.hpp"
+#include "save_check.hpp"
 #include "slow_summary.hpp"
 
 namespace plexus::api_manager {
@@ -35,7 +36,12 @@ class ApiManagerPlugin : public sdk::Plugin {
              [](std::string_view content) { return validate_content(nlohmann::json::parse(content)).dump(); },
          .references = [](std::string_view content) { return api_references(nlohmann::json::parse(content)).dump(); },
          // Tests and compatibility before production (promotion_gate.hpp); runs after start().
-         .pre_promotion = [this](std::string_view input) { return check_promotion(host(), *runtime_, input); }});
+         .pre_promotion = [this](std::string_view input) { return check_promotion(host(), *runtime_, input); },
+         // The store's lifecycle routes again under this plugin's API (docs/api-manager.md).
+         .route_prefix = "/api/v1/api-manager/apis",
+         // System APIs and SQL its datasource cannot compile (save_check.hpp).
+         .check_save = [this](const sdk::Caller& caller,
+                              std::string_view input) { return check_api_save(host(), caller, input); }});
 
     log_ = std::make_unique<ExecLog>(host());
     register_exec_log_routes(host(), *log_, "/api/v1/api-manager");

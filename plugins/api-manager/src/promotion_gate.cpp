@@ -6,7 +6,6 @@
 #include "api_tests.hpp"
 #include "compatibility.hpp"
 #include "sql_check.hpp"
-#include "sql_placeholders.hpp"
 
 namespace plexus::api_manager {
 
@@ -68,15 +67,15 @@ std::string check_promotion(sdk::Host& host, Runtime& runtime, std::string_view 
   const auto& content = input.at("content");
   json problems = json::array();
 
-  // (0) On every stage: SQL the datasource cannot compile never serves.
-  if (content.value("type", std::string()) == "sql") {
-    if (auto problem = sql_compile_problem(host, tenant, content.value("datasource", std::string()),
-                                           content.value("sql", std::string()),
-                                           sql_placeholders(content.value("sql", std::string())))) {
-      problems.push_back(*problem);
-      return problems.dump();
-    }
+  // (0) On every stage: SQL the datasource cannot compile never serves, the API's own
+  // or a workflow step's (named by its pointer).
+  for (const auto& statement : sql_statements(content)) {
+    auto checked = check_sql(host, tenant, statement.datasource, statement.sql);
+    if (checked.fault == SqlCheck::Fault::none) continue;
+    problems.push_back(statement.sql_pointer == "/sql" ? checked.message
+                                                       : statement.sql_pointer + ": " + checked.message);
   }
+  if (!problems.empty()) return problems.dump();
   if (input.value("stage", std::string()) != "production") return problems.dump();
 
   // (1) Compatibility with what production callers get today.

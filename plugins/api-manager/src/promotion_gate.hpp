@@ -1,5 +1,6 @@
 // The pre-promotion hook of kind "api" (issue 7 items 5 and 13): on every stage, SQL its
-// datasource cannot compile blocks (sql_check.hpp); before a revision goes to
+// datasource cannot compile blocks, the API's own or a workflow step's (sql_check.hpp;
+// the save hook checked it too, but a table may have gone since); before a revision goes to
 // production, (1) its breaking changes against the revision production serves now
 // block it unless the content accepts them for exactly that revision, and (2) every
 // test suite of the API runs against it and any failing case blocks. The kernel answers 409 promotion_blocked with the problems.

@@ -280,8 +280,8 @@ void Runtime::handle(const sdk::Request& req, sdk::Response& res) {
   context.request_id = request_id;
   context.stage = stage;
   context.steps = &record.steps;
-  context.call_api = [this, &context](const std::string& id, const json& params) {
-    return call_nested(context, id, params);
+  context.call_api = [this, &context](const std::string& id, const json& params, std::chrono::steady_clock::time_point deadline) {
+    return call_nested(context, id, params, deadline);
   };
   const auto out = execute(api, merged.values, context);
   record.rows = out.rows;
@@ -322,7 +322,8 @@ std::optional<Outcome> merge_object(const CompiledApi& api, const json& params, 
 
 }  // namespace
 
-Outcome Runtime::call_nested(const ExecContext& outer, const std::string& id, const json& params) {
+Outcome Runtime::call_nested(const ExecContext& outer, const std::string& id, const json& params,
+                             std::chrono::steady_clock::time_point deadline) {
   const auto routes = table(outer.tenant, outer.stage);
   const CompiledApi* api = routes->by_id(id);
   if (api == nullptr) {
@@ -338,8 +339,9 @@ Outcome Runtime::call_nested(const ExecContext& outer, const std::string& id, co
   ExecContext inner = outer;
   inner.depth = outer.depth + 1;
   inner.steps = nullptr;
-  inner.call_api = [this, &inner](const std::string& next, const json& next_params) {
-    return call_nested(inner, next, next_params);
+  inner.deadline = std::min(outer.deadline, deadline);
+  inner.call_api = [this, &inner](const std::string& next, const json& next_params, std::chrono::steady_clock::time_point by) {
+    return call_nested(inner, next, next_params, by);
   };
   return execute(*api, values, inner);
 }
@@ -356,8 +358,8 @@ Outcome Runtime::run(const std::string& tenant, const std::string& stage, const 
   context.request_id = request_id;
   context.stage = stage;
   context.steps = steps;
-  context.call_api = [this, &context](const std::string& id, const json& params) {
-    return call_nested(context, id, params);
+  context.call_api = [this, &context](const std::string& id, const json& params, std::chrono::steady_clock::time_point deadline) {
+    return call_nested(context, id, params, deadline);
   };
   return execute(api, values, context);
 }

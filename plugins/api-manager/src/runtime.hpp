@@ -59,7 +59,8 @@ class Runtime {
 
  private:
   // Runs another API of the same tenant and stage for a workflow step or a script.
-  Outcome call_nested(const ExecContext& outer, const std::string& id, const nlohmann::json& params);
+  Outcome call_nested(const ExecContext& outer, const std::string& id, const nlohmann::json& params,
+                      std::chrono::steady_clock::time_point deadline);
   std::shared_ptr<const RouteTable> table(const std::string& tenant, const std::string& stage);
 
   struct Entry {

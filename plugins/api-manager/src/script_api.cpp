@@ -321,7 +321,7 @@ int lua_api(lua_State* L) {
       state->error_text = "plexus.api is not available here: this run cannot call other APIs";
     } else if (json_argument(L, 2, "the parameters of plexus.api", true, params)) {
       try {
-        auto out = state->context->call_api(id, json::parse(params));
+        auto out = state->context->call_api(id, json::parse(params), state->context->deadline);
         if (out.ok()) {
           state->scratch = json::parse(out.body.dump());
           ok = true;

@@ -27,7 +27,6 @@ using Clock = std::chrono::steady_clock;
 struct Where {
   std::string prefix;                       // "loop[2]." inside foreach iterations, for the log
   Clock::time_point deadline;               // the run's, narrowed by enclosing steps' timeout_ms
-  bool in_parallel = false;                 // other threads read the shared context meanwhile
   const std::atomic<bool>* stop = nullptr;  // set when another branch of the parallel step failed
 };
 
@@ -161,16 +160,15 @@ class WorkflowRun {
         std::this_thread::sleep_for(wait);
         deadline = per_attempt.count() > 0 ? std::min(where.deadline, Clock::now() + per_attempt) : where.deadline;
       }
-      out = call(step, type, frame, deadline, where);
+      out = call(step, type, frame, deadline);
       if (out.details.is_null() || out.details.is_object()) out.details["attempts"] = attempt;
       if (out.ok() || !out.transient) break;
     }
     return out;
   }
 
-  Outcome call(const json& step, const std::string& type, const Scope& frame, Clock::time_point deadline,
-               const Where& where) {
-    if (type == "api") return call_api(step, frame, deadline, where);
+  Outcome call(const json& step, const std::string& type, const Scope& frame, Clock::time_point deadline) {
+    if (type == "api") return call_api(step, frame, deadline);
     if (type == "script") {
       ExecContext inner = context_;  // a copy: the script's deadline is this step's
       inner.deadline = std::min(context_.deadline, deadline);
@@ -224,20 +222,13 @@ class WorkflowRun {
     }
   }
 
-  Outcome call_api(const json& step, const Scope& frame, Clock::time_point deadline, const Where& where) {
+  Outcome call_api(const json& step, const Scope& frame, Clock::time_point deadline) {
     const auto id = step["api"].get<std::string>();
     if (!context_.call_api) {
       return Outcome::failure(500, "internal", "no_api_calls", "this run cannot call other APIs");
     }
     const json params(step.contains("params") ? resolve_template(step["params"], frame) : ordered_json::object());
-    // The nested call reads the shared context's deadline; narrowing it is safe only while
-    // no parallel branch reads it (run_parallel narrows it for the whole block instead).
-    if (where.in_parallel) return context_.call_api(id, params);
-    const auto outer = context_.deadline;
-    context_.deadline = std::min(outer, deadline);
-    auto out = context_.call_api(id, params);
-    context_.deadline = outer;
-    return out;
+    return context_.call_api(id, params, std::min(context_.deadline, deadline));
   }
 
   Outcome run_if(const json& step, Scope& frame, const Where& where) {
@@ -283,7 +274,6 @@ class WorkflowRun {
     std::vector<std::optional<Outcome>> failures(branches.size());
     std::atomic<bool> stop{false};
     Where inner = where;
-    inner.in_parallel = true;
     inner.stop = &stop;
     auto run_branch = [&](std::size_t b) {
       try {
@@ -294,10 +284,6 @@ class WorkflowRun {
       }
       if (failures[b]) stop = true;
     };
-    // Nested API calls read the shared context's deadline: narrowed for the whole block
-    // here, before other threads read it.
-    const auto outer = context_.deadline;
-    context_.deadline = std::min(outer, where.deadline);
     std::vector<std::thread> threads;
     for (std::size_t b = 0; b < branches.size(); ++b) {
       frames[b].parent = &frame;
@@ -308,7 +294,6 @@ class WorkflowRun {
       }
     }
     for (auto& thread : threads) thread.join();
-    context_.deadline = outer;
 
     ordered_json results = ordered_json::array();
     for (auto& branch : frames) {

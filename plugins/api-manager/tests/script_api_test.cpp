@@ -227,8 +227,11 @@ TEST_CASE("plexus.api returns the other API's answer and raises its failure", "[
   ExecContext context;
   context.request_id = "req-3";
   json seen;
-  context.call_api = [&](const std::string& id, const json& params) {
+  context.deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  std::chrono::steady_clock::time_point given;
+  context.call_api = [&](const std::string& id, const json& params, std::chrono::steady_clock::time_point deadline) {
     seen = {{"id", id}, {"params", params}};
+    given = deadline;
     if (id == "missing") return Outcome::failure(404, "workflow", "api_not_found", "the API 'missing' does not exist");
     return Outcome::success(nlohmann::ordered_json::parse(R"({"rows": [{"id": 1}], "truncated": false})"), 1);
   };
@@ -236,6 +239,7 @@ TEST_CASE("plexus.api returns the other API's answer and raises its failure", "[
   REQUIRE(out.ok());
   CHECK(out.body == 1);
   CHECK(seen == json::parse(R"({"id": "servers", "params": {"role": "web"}})"));
+  CHECK(given == context.deadline);  // the called API ends when the script must
   // Uncaught, the other API's failure is this run's outcome; caught, the script goes on.
   out = run_script("return plexus.api('missing')", json::object(), context);
   CHECK(out.status == 404);

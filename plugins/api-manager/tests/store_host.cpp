@@ -218,6 +218,22 @@ plexus_status host_db_exec(plexus_host* handle, plexus_str sql, plexus_str param
   return PLEXUS_OK;
 }
 
+plexus_status host_db_exec_batch(plexus_host* handle, plexus_str sql, plexus_str batch_json, int64_t* out_changed) {
+  auto& state = state_of(handle);
+  const auto batch = nlohmann::json::parse(text(batch_json), nullptr, false);
+  if (batch.is_discarded()) return fail(PLEXUS_ERR_INVALID, "db_exec_batch: batch_json is not JSON");
+  try {
+    soci::session session(state.database->pool());
+    const auto changed = store::exec_json_batch(session, text(sql), batch);
+    if (out_changed) *out_changed = changed;
+  } catch (const store::SqlParameterError& e) {
+    return fail(PLEXUS_ERR_INVALID, std::string("db_exec_batch: ") + e.what());
+  } catch (const std::exception& e) {
+    return fail(PLEXUS_ERR_INTERNAL, std::string("db_exec_batch: ") + e.what());
+  }
+  return PLEXUS_OK;
+}
+
 std::vector<std::string> segments(const std::string& path) {
   std::vector<std::string> out;
   std::stringstream in(path);
@@ -283,6 +299,7 @@ StoreHost::StoreHost(const std::string& store_url, nlohmann::json config, std::s
   api.db_migrate = &host_db_migrate;
   api.db_query = &host_db_query;
   api.db_exec = &host_db_exec;
+  api.db_exec_batch = &host_db_exec_batch;
   state_->host = std::make_unique<sdk::Host>(&state_->api, &state_->handle);
 }
 

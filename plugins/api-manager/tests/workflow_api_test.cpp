@@ -57,15 +57,18 @@ struct Harness {
   ExecContext context;
   std::mutex mutex;
   std::vector<std::string> calls;  // "api-id params"
+  std::vector<std::chrono::steady_clock::time_point> deadlines;  // what each call was given
 
   explicit Harness(std::function<Outcome(const std::string&, const json&)> fn) {
     context.tenant = "default";
     context.steps = &log;
     context.deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    context.call_api = [this, fn = std::move(fn)](const std::string& id, const json& params) {
+    context.call_api = [this, fn = std::move(fn)](const std::string& id, const json& params,
+                                                  std::chrono::steady_clock::time_point deadline) {
       {
         std::lock_guard lock(mutex);
         calls.push_back(id + " " + params.dump());
+        deadlines.push_back(deadline);
       }
       return fn(id, params);
     };
@@ -572,21 +575,30 @@ TEST_CASE("workflow retries transient failures only, within the deadline", "[api
 
 TEST_CASE("workflow steps run within their timeout and the run's deadline", "[api-manager][workflow]") {
   Harness h(stand_in);
-  // The step's timeout_ms narrows the deadline the called API sees.
-  std::chrono::steady_clock::time_point seen;
-  h.context.call_api = [&](const std::string& id, const json& params) {
-    seen = h.context.deadline;
-    return stand_in(id, params);
-  };
+  // The step's timeout_ms narrows the deadline the called API is given.
   const auto before = std::chrono::steady_clock::now();
   auto step = api_step("quick", "echo");
   step["timeout_ms"] = 1000;
   auto out = h.run({{"steps", {step}}});
   REQUIRE(out.ok());
-  CHECK(seen <= std::chrono::steady_clock::now() + std::chrono::milliseconds(1000));
-  CHECK(seen >= before + std::chrono::milliseconds(1000));
-  // ...and is restored afterwards.
+  REQUIRE(h.deadlines.size() == 1);
+  CHECK(h.deadlines[0] <= std::chrono::steady_clock::now() + std::chrono::milliseconds(1000));
+  CHECK(h.deadlines[0] >= before + std::chrono::milliseconds(1000));
+  // The run's own deadline is left as it was.
   CHECK(h.context.deadline > std::chrono::steady_clock::now() + std::chrono::minutes(1));
+
+  // In parallel branches too, each api step gets its own timeout_ms.
+  h.deadlines.clear();
+  auto slow = api_step("slow", "echo");
+  slow["timeout_ms"] = 60000;
+  json parallel{{"id", "both"}, {"type", "parallel"}, {"branches", json::array({json::array({step}), json::array({slow})})}};
+  out = h.run({{"steps", {parallel}}});
+  REQUIRE(out.ok());
+  REQUIRE(h.deadlines.size() == 2);
+  const auto [quick_deadline, slow_deadline] = std::minmax(h.deadlines[0], h.deadlines[1]);
+  CHECK(quick_deadline <= std::chrono::steady_clock::now() + std::chrono::milliseconds(1000));
+  CHECK(slow_deadline >= before + std::chrono::milliseconds(60000));
+  CHECK(slow_deadline < h.context.deadline);
 
   // Past the deadline, the next step does not start and the run says which one.
   h.context.deadline = std::chrono::steady_clock::now() - std::chrono::milliseconds(1);
