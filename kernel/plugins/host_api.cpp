@@ -290,6 +290,7 @@ plexus_status route_add(plexus_host* host, const plexus_route* route) {
       PLEXUS_HAS_MEMBER(route, plexus_route, flags) && (route->flags & PLEXUS_ROUTE_NONBLOCKING) != 0;
   // ABI 1.0 routes declare no permission: denied to every caller, said once here.
   if (PLEXUS_HAS_MEMBER(route, plexus_route, permission)) kernel_route.permission = view(route->permission);
+  if (PLEXUS_HAS_MEMBER(route, plexus_route, summary)) kernel_route.summary = view(route->summary);
   if (kernel_route.permission.empty()) {
     plugin_logger(*generation)
         ->warn("route {} {} declares no permission: every call will be denied", method, pattern);

@@ -326,5 +326,11 @@ TEST_CASE("the served OpenAPI documents: runtime APIs of every type pass three v
     INFO(path);
     CHECK(kernel.body["paths"].contains(path));
   }
+  // With the summaries the plugin gives its routes (ABI 1.5).
+  const auto& paths = kernel.body["paths"];
+  CHECK(paths["/api/v1/api-manager/executions"]["get"].value("summary", "") ==
+        "Browse the execution log, newest first, with filters");
+  CHECK(paths["/api/v1/api-manager/apis/{id}/batch"]["post"].value("summary", "").starts_with("Run the API once"));
+  CHECK(paths["/runtime/{path}"]["get"].value("summary", "").starts_with("A runtime API"));
   CHECK(plexus.stop() == 0);
 }

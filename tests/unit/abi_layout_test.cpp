@@ -53,6 +53,7 @@ std::set<std::string> current_layout() {
   MEMBER(plexus_route, user_data);
   MEMBER(plexus_route, flags);
   MEMBER(plexus_route, permission);
+  MEMBER(plexus_route, summary);
   MEMBER(plexus_tool, struct_size);
   MEMBER(plexus_tool, name);
   MEMBER(plexus_tool, description);

@@ -335,14 +335,22 @@ std::string ApiJobs::run_job(const sdk::Job& job, std::string_view payload_json)
 void ApiJobs::register_routes(const std::string& prefix) {
   const auto schedules = prefix + "/apis/{id}/schedules";
   // Route permissions on the API itself ({id}); the handlers check the second one.
-  host_.route("PUT", schedules + "/{name}", "api.write:{id}",
-              [this](const sdk::Request& req, sdk::Response& res) { put_schedule(req, res); });
-  host_.route("GET", schedules, "api.read:{id}",
-              [this](const sdk::Request& req, sdk::Response& res) { list_schedules(req, res); });
-  host_.route("DELETE", schedules + "/{name}", "api.write:{id}",
-              [this](const sdk::Request& req, sdk::Response& res) { delete_schedule(req, res); });
-  host_.route("POST", prefix + "/apis/{id}/batch", "api.execute:{id}",
-              [this](const sdk::Request& req, sdk::Response& res) { post_batch(req, res); });
+  host_.route(
+      "PUT", schedules + "/{name}", "api.write:{id}",
+      [this](const sdk::Request& req, sdk::Response& res) { put_schedule(req, res); }, 0,
+      "Create or replace a schedule that runs the API");
+  host_.route(
+      "GET", schedules, "api.read:{id}",
+      [this](const sdk::Request& req, sdk::Response& res) { list_schedules(req, res); }, 0,
+      "The API's schedules");
+  host_.route(
+      "DELETE", schedules + "/{name}", "api.write:{id}",
+      [this](const sdk::Request& req, sdk::Response& res) { delete_schedule(req, res); }, 0,
+      "Remove a schedule of the API");
+  host_.route(
+      "POST", prefix + "/apis/{id}/batch", "api.execute:{id}",
+      [this](const sdk::Request& req, sdk::Response& res) { post_batch(req, res); }, 0,
+      "Run the API once per parameter set, as a job (202 with the job id)");
 }
 
 std::vector<json> ApiJobs::stored_schedules(const std::string& tenant, const std::string& api_id,

@@ -447,55 +447,59 @@ void register_api_tests(sdk::Host& host, Runtime& runtime, const std::string& pr
        .pre_promotion = {},
        .route_prefix = prefix + "/tests"});
 
-  host.route("POST", prefix + "/tests/{id}/run", "api.write:{id}",
-             [&host, &runtime](const sdk::Request& req, sdk::Response& res) {
-               answer(req, res, [&] {
-                 const auto tenant = tenant_of(req);
-                 const std::string id(req.param("id"));
-                 const auto stage = stage_of(req);
-                 const auto item = read_or_404(host, tenant, kTestKind, id, "",
-                                               "there is no test suite '" + id + "' in this tenant");
-                 const StoredSuite suite{id, item.value("revision", std::int64_t{0}), item["content"]};
-                 const auto api_id = suite.content.value("api", std::string());
-                 // The suite runs the API's SQL like a staging call does: it needs the same grant.
-                 if (!host.allowed(req.caller(), "api.write", api_id)) {
-                   throw Refusal{403, "forbidden",
-                                 "running the tests of the API '" + api_id +
-                                     "' needs the permission api.write:" + api_id,
-                                 json{{"permission", "api.write:" + api_id}}};
-                 }
-                 const auto api_item = read_api(host, tenant, api_id, stage);
-                 const auto table =
-                     compile_api(api_id, api_item.value("revision", std::int64_t{0}), api_item["content"]);
-                 return run_suite(runtime, tenant, stage, table.apis().front(), suite, req.caller().raw(),
-                                  std::string(req.request_id()));
-               });
-             });
+  host.route(
+      "POST", prefix + "/tests/{id}/run", "api.write:{id}",
+      [&host, &runtime](const sdk::Request& req, sdk::Response& res) {
+        answer(req, res, [&] {
+          const auto tenant = tenant_of(req);
+          const std::string id(req.param("id"));
+          const auto stage = stage_of(req);
+          const auto item = read_or_404(host, tenant, kTestKind, id, "",
+                                        "there is no test suite '" + id + "' in this tenant");
+          const StoredSuite suite{id, item.value("revision", std::int64_t{0}), item["content"]};
+          const auto api_id = suite.content.value("api", std::string());
+          // The suite runs the API's SQL like a staging call does: it needs the same grant.
+          if (!host.allowed(req.caller(), "api.write", api_id)) {
+            throw Refusal{
+                403, "forbidden",
+                "running the tests of the API '" + api_id + "' needs the permission api.write:" + api_id,
+                json{{"permission", "api.write:" + api_id}}};
+          }
+          const auto api_item = read_api(host, tenant, api_id, stage);
+          const auto table =
+              compile_api(api_id, api_item.value("revision", std::int64_t{0}), api_item["content"]);
+          return run_suite(runtime, tenant, stage, table.apis().front(), suite, req.caller().raw(),
+                           std::string(req.request_id()));
+        });
+      },
+      0, "Run a test suite now");
 
-  host.route("POST", prefix + "/apis/{id}/tests/run", "api.write:{id}",
-             [&host, &runtime](const sdk::Request& req, sdk::Response& res) {
-               answer(req, res, [&] {
-                 const auto tenant = tenant_of(req);
-                 const std::string id(req.param("id"));
-                 const auto stage = stage_of(req);
-                 const auto api_item = read_api(host, tenant, id, stage);
-                 const auto table =
-                     compile_api(id, api_item.value("revision", std::int64_t{0}), api_item["content"]);
-                 json suites = json::array();
-                 bool passed = true;
-                 for (const auto& suite : suites_of(host, tenant, id)) {
-                   auto report = run_suite(runtime, tenant, stage, table.apis().front(), suite,
-                                           req.caller().raw(), std::string(req.request_id()));
-                   passed = passed && report.value("passed", false);
-                   suites.push_back(std::move(report));
-                 }
-                 return json{{"api", id},
-                             {"api_revision", table.apis().front().def.revision},
-                             {"stage", stage},
-                             {"passed", passed},
-                             {"suites", std::move(suites)}};
-               });
-             });
+  host.route(
+      "POST", prefix + "/apis/{id}/tests/run", "api.write:{id}",
+      [&host, &runtime](const sdk::Request& req, sdk::Response& res) {
+        answer(req, res, [&] {
+          const auto tenant = tenant_of(req);
+          const std::string id(req.param("id"));
+          const auto stage = stage_of(req);
+          const auto api_item = read_api(host, tenant, id, stage);
+          const auto table =
+              compile_api(id, api_item.value("revision", std::int64_t{0}), api_item["content"]);
+          json suites = json::array();
+          bool passed = true;
+          for (const auto& suite : suites_of(host, tenant, id)) {
+            auto report = run_suite(runtime, tenant, stage, table.apis().front(), suite, req.caller().raw(),
+                                    std::string(req.request_id()));
+            passed = passed && report.value("passed", false);
+            suites.push_back(std::move(report));
+          }
+          return json{{"api", id},
+                      {"api_revision", table.apis().front().def.revision},
+                      {"stage", stage},
+                      {"passed", passed},
+                      {"suites", std::move(suites)}};
+        });
+      },
+      0, "Run every test suite of the API now");
 }
 
 }  // namespace plexus::api_manager

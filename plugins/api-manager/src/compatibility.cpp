@@ -247,31 +247,32 @@ Side side_of(sdk::Host& host, const std::string& tenant, const std::string& id, 
 }  // namespace
 
 void register_compatibility_route(sdk::Host& host, const std::string& prefix) {
-  host.route("GET", prefix + "/apis/{id}/compatibility", "api.read:{id}",
-             [&host](const sdk::Request& req, sdk::Response& res) {
-               const std::string tenant(req.caller().tenant().empty() ? "default" : req.caller().tenant());
-               const std::string id(req.param("id"));
-               const std::string from_text(req.query("from").empty() ? "production" : req.query("from"));
-               const std::string to_text(req.query("to").empty() ? "current" : req.query("to"));
-               try {
-                 const auto from = side_of(host, tenant, id, from_text, "from");
-                 const auto to = side_of(host, tenant, id, to_text, "to");
-                 const auto changes = breaking_changes(from.item["content"], to.item["content"]);
-                 json answer{{"api", id},
-                             {"from", {{"stage", from.stage}, {"revision", from.item["revision"]}}},
-                             {"to", {{"stage", to.stage}, {"revision", to.item["revision"]}}},
-                             {"breaking", to_json(changes)},
-                             {"compatible", changes.empty()}};
-                 // Whether the newer side already accepts these changes for the older revision.
-                 const auto& accepted = member(to.item["content"], "compatibility");
-                 if (accepted.is_object()) answer["accepted"] = accepted;
-                 res.json(200, answer.dump());
-               } catch (const BadSide& bad) {
-                 res.json(
-                     bad.status,
-                     error_body(bad.code, bad.message, json{{"field", bad.field}}, req.request_id()).dump());
-               }
-             });
+  host.route(
+      "GET", prefix + "/apis/{id}/compatibility", "api.read:{id}",
+      [&host](const sdk::Request& req, sdk::Response& res) {
+        const std::string tenant(req.caller().tenant().empty() ? "default" : req.caller().tenant());
+        const std::string id(req.param("id"));
+        const std::string from_text(req.query("from").empty() ? "production" : req.query("from"));
+        const std::string to_text(req.query("to").empty() ? "current" : req.query("to"));
+        try {
+          const auto from = side_of(host, tenant, id, from_text, "from");
+          const auto to = side_of(host, tenant, id, to_text, "to");
+          const auto changes = breaking_changes(from.item["content"], to.item["content"]);
+          json answer{{"api", id},
+                      {"from", {{"stage", from.stage}, {"revision", from.item["revision"]}}},
+                      {"to", {{"stage", to.stage}, {"revision", to.item["revision"]}}},
+                      {"breaking", to_json(changes)},
+                      {"compatible", changes.empty()}};
+          // Whether the newer side already accepts these changes for the older revision.
+          const auto& accepted = member(to.item["content"], "compatibility");
+          if (accepted.is_object()) answer["accepted"] = accepted;
+          res.json(200, answer.dump());
+        } catch (const BadSide& bad) {
+          res.json(bad.status,
+                   error_body(bad.code, bad.message, json{{"field", bad.field}}, req.request_id()).dump());
+        }
+      },
+      0, "Breaking changes of the API against its production revision");
 }
 
 }  // namespace plexus::api_manager

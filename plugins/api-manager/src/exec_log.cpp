@@ -592,26 +592,30 @@ ExecFilter filter_of(const sdk::Request& request) {
 }  // namespace
 
 void register_exec_log_routes(sdk::Host& host, ExecLog& log, const std::string& prefix) {
-  host.route("GET", prefix + "/executions", "api.read",
-             [&log](const sdk::Request& request, sdk::Response& response) {
-               try {
-                 const auto filter = filter_of(request);
-                 response.json(200, log.browse(std::string(request.caller().tenant()), filter).dump());
-               } catch (const BadRequest& e) {
-                 error_body(response, request, 400, "invalid_parameter", e.what(), {{"field", e.field}});
-               }
-             });
-  host.route("GET", prefix + "/executions/{id}", "api.read",
-             [&log](const sdk::Request& request, sdk::Response& response) {
-               const auto id = positive_integer(request.param("id"));
-               const auto item = id ? log.get(std::string(request.caller().tenant()), *id) : std::nullopt;
-               if (!item) {
-                 error_body(response, request, 404, "not_found",
-                            "no execution " + std::string(request.param("id")) + " in this tenant");
-                 return;
-               }
-               response.json(200, item->dump());
-             });
+  host.route(
+      "GET", prefix + "/executions", "api.read",
+      [&log](const sdk::Request& request, sdk::Response& response) {
+        try {
+          const auto filter = filter_of(request);
+          response.json(200, log.browse(std::string(request.caller().tenant()), filter).dump());
+        } catch (const BadRequest& e) {
+          error_body(response, request, 400, "invalid_parameter", e.what(), {{"field", e.field}});
+        }
+      },
+      0, "Browse the execution log, newest first, with filters");
+  host.route(
+      "GET", prefix + "/executions/{id}", "api.read",
+      [&log](const sdk::Request& request, sdk::Response& response) {
+        const auto id = positive_integer(request.param("id"));
+        const auto item = id ? log.get(std::string(request.caller().tenant()), *id) : std::nullopt;
+        if (!item) {
+          error_body(response, request, 404, "not_found",
+                     "no execution " + std::string(request.param("id")) + " in this tenant");
+          return;
+        }
+        response.json(200, item->dump());
+      },
+      0, "One run of the execution log with its steps");
 }
 
 std::uint64_t start_exec_log_retention(sdk::Host& host, ExecLog& log, std::chrono::milliseconds keep,

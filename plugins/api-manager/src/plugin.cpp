@@ -70,8 +70,10 @@ class ApiManagerPlugin : public sdk::Plugin {
     host().subscribe("resource.api.changed",
                      [this](std::string_view, std::string_view payload) { runtime_->on_change(payload); });
     for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
-      host().route(method, "/runtime/{path*}", sdk::kOptional,
-                   [this](const sdk::Request& req, sdk::Response& res) { runtime_->handle(req, res); });
+      host().route(
+          method, "/runtime/{path*}", sdk::kOptional,
+          [this](const sdk::Request& req, sdk::Response& res) { runtime_->handle(req, res); }, 0,
+          "A runtime API: its production revision, or staging for editors (X-Plexus-Stage: staging)");
     }
   }
 

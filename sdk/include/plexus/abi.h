@@ -143,6 +143,9 @@ typedef struct plexus_route {
    * permission string, where "{name}" stands for a path parameter
    * ("notes.note.read:{id}"). A route without one is denied to every caller. */
   plexus_str permission;
+  /* ABI 1.5: one line saying what the route does, shown in the kernel's OpenAPI
+   * document (/api/v1/openapi.json); empty: none. */
+  plexus_str summary;
 } plexus_route;
 
 /* ---- timers, services, tools, events ----------------------------------------- */

@@ -247,11 +247,12 @@ class Host {
   // `permission`: kPublic, kAuthenticated or a permission string, "{name}" standing for
   // a path parameter ("notes.note.read:{id}"). `flags`: PLEXUS_ROUTE_NONBLOCKING when
   // the handler never blocks (see abi.h).
+  // `summary` (ABI 1.5): one line for the kernel's OpenAPI document.
   void route(std::string_view method, std::string_view pattern, std::string_view permission, Handler handler,
-             std::uint32_t flags = 0) {
+             std::uint32_t flags = 0, std::string_view summary = {}) {
     auto& slot = add_slot(routes_, RouteSlot{std::move(handler), this});
     plexus_route route{sizeof(plexus_route), str(method), str(pattern), &Host::call_route, &slot, flags,
-                       str(permission)};
+                       str(permission), str(summary)};
     check(api_->route_add(host_, &route));
   }
 
