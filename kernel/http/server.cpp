@@ -36,7 +36,7 @@ Server::Impl::Impl(ServerOptions server_options, Router& router, metrics::Regist
     : options(std::move(server_options)),
       dispatcher(router, registry, options.authenticator, CorsPolicy(options.cors_origins)),
       sse_streams(registry.gauge("plexus_http_sse_streams_open", "Server-Sent Events streams open now.").with({})),
-      workers(static_cast<std::size_t>(options.workers)) {
+      workers({.max_threads = static_cast<std::size_t>(std::max(1, options.workers))}) {
   for (int i = 0; i < std::max(1, options.io_threads); ++i) {
     contexts.push_back(std::make_unique<net::io_context>(1));  // 1: each runs on exactly one thread
   }

@@ -12,6 +12,7 @@
 #include "kernel/http/asio.hpp"
 #include "kernel/http/dispatcher.hpp"
 #include "kernel/http/server.hpp"
+#include "kernel/http/worker_pool.hpp"
 #include "kernel/metrics/registry.hpp"
 
 namespace plexus::http {
@@ -55,7 +56,7 @@ struct Server::Impl {
   // life, so its handlers need no strand and no locks. contexts[0] also accepts.
   std::vector<std::unique_ptr<net::io_context>> contexts;
   std::atomic<std::size_t> next_context{0};
-  net::thread_pool workers;
+  WorkerPool workers;
   std::vector<std::thread> io_threads;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
 

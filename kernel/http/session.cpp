@@ -268,7 +268,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return write_response(server_.dispatcher.run(request_, std::move(routed)), true);
     }
     // The worker pool runs the handler; the strand resumes with its response.
-    net::post(server_.workers, [self = this->shared_from_this(), routed = std::move(routed)]() mutable {
+    server_.workers.post([self = this->shared_from_this(), routed = std::move(routed)]() mutable {
       Dispatched dispatched = self->server_.dispatcher.run(self->request_, std::move(routed));
       net::post(self->stream_.get_executor(), [self, dispatched = std::move(dispatched)]() mutable {
         self->write_response(std::move(dispatched), true);
@@ -384,7 +384,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     watch_for_disconnect();
     schedule_heartbeat();
     // Producers register on a worker: the I/O thread never runs handler code.
-    net::post(server_.workers, [started = std::move(started_), handle = handle_, id = request_.request_id] {
+    server_.workers.post([started = std::move(started_), handle = handle_, id = request_.request_id] {
       log::RequestScope scope(id);
       try {
         started(handle);
@@ -475,7 +475,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     auto callbacks = handle_->end();
     handle_.reset();
     if (callbacks.empty()) return;
-    net::post(server_.workers, [callbacks = std::move(callbacks)] {
+    server_.workers.post([callbacks = std::move(callbacks)] {
       for (const auto& callback : callbacks) callback();
     });
   }
