@@ -10,6 +10,7 @@
 
 #include "kernel/app/app.hpp"
 #include "kernel/log/log.hpp"
+#include "kernel/store/database.hpp"
 
 namespace po = boost::program_options;
 
@@ -28,6 +29,7 @@ sigset_t block_shutdown_signals() {
 }
 
 int run(const po::variables_map& args) {
+  plexus::store::prepare_sqlite_for_threads();
   using plexus::config::Config;
   const auto& schema = plexus::config::kernel_schema();
   Config config = args.count("config")

@@ -12,6 +12,12 @@
 #include "kernel/store/postgres_url.hpp"
 
 namespace plexus::store {
+
+void prepare_sqlite_for_threads() {
+  // SQLITE_MISUSE once SQLite is initialised: then it is too late and nothing changes.
+  sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // soci-sqlite3.h wraps sqlite3.h in sqlite_api
+}
+
 namespace {
 
 constexpr std::string_view kSqlitePrefix = "sqlite:";

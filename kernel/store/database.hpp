@@ -14,6 +14,11 @@ class session;
 
 namespace plexus::store {
 
+// Call once, before any SQLite database opens in the process (the kernel's or a connector's).
+// SQLite's allocation statistics take one process-wide mutex on every allocation, which makes
+// concurrent queries wait for each other; nothing in Plexus reads them.
+void prepare_sqlite_for_threads();
+
 struct DatabaseOptions {
   std::string url;  // "sqlite:/path/plexus.db" or "postgresql://user:pass@host/db"
   std::size_t pool_size = 4;
