@@ -10,10 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include <plexus/json_text.hpp>
+
 namespace plexus::connectors {
 
-// Appends `text` as a JSON string token; bytes that are not valid UTF-8 become U+FFFD.
-void append_json_string(std::string& out, std::string_view text);
+using sdk::append_json_string;  // bytes that are not valid UTF-8 become U+FFFD
 
 // True when `text` is a JSON number as it stands ("-1.5e3"; not "NaN", "Infinity", "1.").
 bool is_json_number(std::string_view text);
