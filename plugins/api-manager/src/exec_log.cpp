@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
+
+#include <plexus/json_text.hpp>
 
 namespace plexus::api_manager {
 namespace {
@@ -70,10 +73,18 @@ nlohmann::json cap_values(const nlohmann::json& value) {
   return value;
 }
 
+bool has_long_text(const nlohmann::json& value) {
+  if (value.is_string()) return value.get_ref<const std::string&>().size() > kMaxParamText;
+  if (!value.is_structured()) return false;
+  return std::any_of(value.begin(), value.end(), [](const nlohmann::json& item) { return has_long_text(item); });
+}
+
 // The parameters as stored: long strings cut, and a placeholder when still too large.
 std::string stored_params(const nlohmann::json& params) {
   if (params.is_null()) return "{}";
-  std::string text = cap_values(params).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  constexpr auto replace = nlohmann::json::error_handler_t::replace;
+  std::string text = has_long_text(params) ? cap_values(params).dump(-1, ' ', false, replace)
+                                           : params.dump(-1, ' ', false, replace);
   if (text.size() > kMaxParamsBytes) {
     text = nlohmann::json{{"_truncated", true}, {"bytes", text.size()}}.dump();
   }
@@ -266,41 +277,96 @@ constexpr std::string_view kInsertStep =
     "error) "
     "VALUES (:exec_id, :seq, :tenant, :name, :status, :duration, :rows, :error)";
 
-// db_exec_batch's input: the values of each row in the order of these columns.
-nlohmann::json run_batch() {
-  return {{"columns",
-           {"id", "tenant", "api", "revision", "stage", "caller", "request_id", "method", "path", "params",
-            "status", "error_class", "error", "duration", "rows", "started", "steps"}},
-          {"rows", nlohmann::json::array()}};
+// db_exec_batch's input, {"columns": [...], "rows": [[...], ...]}, written as text: a flush
+// of thousands of runs builds no JSON tree on the plugin's side of the call.
+class BatchText {
+ public:
+  explicit BatchText(std::string_view columns) {
+    text_.append(R"({"columns":)").append(columns).append(R"(,"rows":[)");
+  }
+  void begin_row() {
+    text_ += rows_++ == 0 ? "[" : ",[";
+    first_ = true;
+  }
+  void end_row() { text_ += ']'; }
+  void add_int(std::int64_t value) {
+    separate();
+    char digits[24];
+    text_.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+  }
+  void add_double(double value) {
+    separate();
+    char digits[32];
+    text_.append(digits, std::to_chars(digits, digits + sizeof digits, std::isfinite(value) ? value : 0.0).ptr);
+  }
+  void add_text(std::string_view value, std::size_t max = std::string_view::npos) {
+    separate();
+    sdk::append_json_string(text_, value.size() <= max ? value : std::string_view(cut(value, max)));
+  }
+  bool empty() const { return rows_ == 0; }
+  std::string finish() && {
+    text_ += "]}";
+    return std::move(text_);
+  }
+
+ private:
+  void separate() {
+    if (!first_) text_ += ',';
+    first_ = false;
+  }
+
+  std::string text_;
+  std::size_t rows_ = 0;
+  bool first_ = true;
+};
+
+// The values of each row in the order of these columns.
+BatchText run_batch() {
+  return BatchText(R"(["id","tenant","api","revision","stage","caller","request_id","method","path","params",)"
+                   R"("status","error_class","error","duration","rows","started","steps"])");
 }
-nlohmann::json step_batch() {
-  return {{"columns", {"exec_id", "seq", "tenant", "name", "status", "duration", "rows", "error"}},
-          {"rows", nlohmann::json::array()}};
+BatchText step_batch() {
+  return BatchText(R"(["exec_id","seq","tenant","name","status","duration","rows","error"])");
 }
 
-void add_run_row(const ExecRecord& record, std::int64_t id, nlohmann::json& batch) {
-  batch["rows"].push_back({id, record.tenant, cut(record.api_id, kMaxShortText), record.revision,
-                           cut(record.stage, kMaxShortText), cut(record.caller, kMaxShortText),
-                           cut(record.request_id, kMaxShortText), cut(record.method, kMaxShortText),
-                           cut(record.path, kMaxPathText), stored_params(record.params), record.status,
-                           cut(record.error_class, kMaxShortText), cut(record.error, kMaxErrorText),
-                           record.duration_ms, record.rows, format_utc(record.started_at),
-                           static_cast<std::int64_t>(record.steps.size())});
+void add_run_row(const ExecRecord& record, std::int64_t id, BatchText& batch) {
+  batch.begin_row();
+  batch.add_int(id);
+  batch.add_text(record.tenant);
+  batch.add_text(record.api_id, kMaxShortText);
+  batch.add_int(record.revision);
+  batch.add_text(record.stage, kMaxShortText);
+  batch.add_text(record.caller, kMaxShortText);
+  batch.add_text(record.request_id, kMaxShortText);
+  batch.add_text(record.method, kMaxShortText);
+  batch.add_text(record.path, kMaxPathText);
+  batch.add_text(stored_params(record.params));
+  batch.add_int(record.status);
+  batch.add_text(record.error_class, kMaxShortText);
+  batch.add_text(record.error, kMaxErrorText);
+  batch.add_double(record.duration_ms);
+  batch.add_int(record.rows);
+  batch.add_text(format_utc(record.started_at));
+  batch.add_int(static_cast<std::int64_t>(record.steps.size()));
+  batch.end_row();
 }
 
 // The run's stored steps (at most kMaxStoredSteps).
-void add_step_rows(const ExecRecord& record, std::int64_t id, nlohmann::json& batch) {
+void add_step_rows(const ExecRecord& record, std::int64_t id, BatchText& batch) {
   const std::size_t stored = std::min(record.steps.size(), kMaxStoredSteps);
   for (std::size_t i = 0; i < stored; ++i) {
     const auto& step = record.steps[i];
-    batch["rows"].push_back({id, static_cast<std::int64_t>(i), record.tenant, cut(step.name, kMaxShortText),
-                             cut(step.status, kMaxShortText), step.duration_ms, step.rows,
-                             cut(step.error, kMaxErrorText)});
+    batch.begin_row();
+    batch.add_int(id);
+    batch.add_int(static_cast<std::int64_t>(i));
+    batch.add_text(record.tenant);
+    batch.add_text(step.name, kMaxShortText);
+    batch.add_text(step.status, kMaxShortText);
+    batch.add_double(step.duration_ms);
+    batch.add_int(step.rows);
+    batch.add_text(step.error, kMaxErrorText);
+    batch.end_row();
   }
-}
-
-std::string dumped(const nlohmann::json& batch) {
-  return batch.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -312,10 +378,10 @@ void ExecLog::write(const std::vector<Pending>& runs, std::size_t first, std::si
     add_run_row(runs[i].record, runs[i].id, run_rows);
     add_step_rows(runs[i].record, runs[i].id, step_rows);
   }
-  host_.db_exec_batch(kInsertRun, dumped(run_rows));
-  if (step_rows["rows"].empty()) return;
+  host_.db_exec_batch(kInsertRun, std::move(run_rows).finish());
+  if (step_rows.empty()) return;
   try {
-    host_.db_exec_batch(kInsertStep, dumped(step_rows));
+    host_.db_exec_batch(kInsertStep, std::move(step_rows).finish());
   } catch (const std::exception& e) {
     // The runs are in; their steps are not (one transaction for all of them).
     for (auto i = first; i < last; ++i) {
@@ -383,14 +449,14 @@ std::optional<std::int64_t> ExecLog::record(const ExecRecord& record) noexcept {
       auto run_rows = run_batch();
       add_run_row(record, id, run_rows);
       try {
-        host_.db_exec_batch(kInsertRun, dumped(run_rows));
+        host_.db_exec_batch(kInsertRun, std::move(run_rows).finish());
       } catch (const sdk::Error&) {
         if (attempt == 2) throw;
         continue;
       }
       auto step_rows = step_batch();
       add_step_rows(record, id, step_rows);
-      if (!step_rows["rows"].empty()) host_.db_exec_batch(kInsertStep, dumped(step_rows));
+      if (!step_rows.empty()) host_.db_exec_batch(kInsertStep, std::move(step_rows).finish());
       return id;
     }
   } catch (const std::exception& e) {

@@ -109,6 +109,38 @@ TEST_CASE("a run is recorded with every field and its steps, and read back") {
   CHECK(steps[1].at("error") == "webhook answered 502");
 }
 
+TEST_CASE("text reaches the log as it was: quotes, newlines, non-ASCII, and bad UTF-8 as U+FFFD") {
+  Fixture f;
+  auto record = run("servers", 500);
+  record.caller = "user:\"o'brien\"\\";
+  record.path = "/runtime/ops/caf\xc3\xa9/\xe6\x9c\x8d\xe5\x8a\xa1";
+  record.error = std::string("line 1\nline 2\ttab\x01") + "\xff\xfe end";
+  record.params = {{"q", "a\"b\\c\n"}};
+  record.steps = {{"st\"ep\n", "error", 0.125, 0, std::string(3000, 'e')}};
+  record.duration_ms = 1e-7;
+  // Through a buffered flush (the runtime's path) and a direct write.
+  f.log.enqueue(record);
+  f.log.flush();
+  const auto direct = f.log.record(record);
+  REQUIRE(direct);
+  const auto page = f.log.browse("default", ExecFilter{});
+  REQUIRE(page.at("items").size() == 2);
+  for (const auto& listed : page.at("items")) {
+    const auto item = f.log.get("default", listed.at("id").get<std::int64_t>());
+    REQUIRE(item);
+    CHECK(item->at("caller") == "user:\"o'brien\"\\");
+    CHECK(item->at("path") == "/runtime/ops/caf\xc3\xa9/\xe6\x9c\x8d\xe5\x8a\xa1");
+    CHECK(item->at("error") == "line 1\nline 2\ttab\x01\xef\xbf\xbd\xef\xbf\xbd end");
+    CHECK(item->at("params") == nlohmann::json{{"q", "a\"b\\c\n"}});
+    CHECK(item->at("duration_ms").get<double>() == Approx(1e-7));
+    REQUIRE(item->at("steps").size() == 1);
+    CHECK(item->at("steps")[0].at("name") == "st\"ep\n");
+    const auto step_error = item->at("steps")[0].at("error").get<std::string>();
+    CHECK(step_error.size() < 2100);
+    CHECK(step_error.find("(3000 bytes)") != std::string::npos);
+  }
+}
+
 TEST_CASE("a failed run keeps its status, class and message, and a run without rows shows null") {
   Fixture f;
   const auto id = f.log.record(run("servers", 502));
