@@ -277,7 +277,7 @@ std::string check_assertion(const json& assertion, const json& body) {
 }
 
 json body_of(const Outcome& outcome, const std::string& request_id) {
-  if (outcome.ok()) return json::parse(outcome.body.dump());
+  if (outcome.ok()) return json::parse(outcome.text());
   return error_body(outcome.code, outcome.message, outcome.details, request_id);
 }
 

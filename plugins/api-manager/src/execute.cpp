@@ -18,6 +18,13 @@ Outcome Outcome::success(ordered_json body, std::int64_t rows) {
   return out;
 }
 
+Outcome Outcome::success_text(std::string body_text, std::int64_t rows) {
+  Outcome out;
+  out.body_text = std::move(body_text);
+  out.rows = rows;
+  return out;
+}
+
 Outcome Outcome::failure(int status, std::string error_class, std::string code, std::string message,
                          json details) {
   Outcome out;
@@ -34,27 +41,6 @@ std::uint64_t ExecContext::remaining_ms(std::uint64_t fallback) const {
   const auto left =
       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
   return static_cast<std::uint64_t>(std::max<std::int64_t>(left, 1));
-}
-
-ordered_json rows_as_objects(const json& answer) {
-  ordered_json rows = ordered_json::array();
-  std::vector<std::string> names;
-  if (answer.contains("columns") && answer["columns"].is_array()) {
-    for (const auto& column : answer["columns"]) {
-      names.push_back(column.is_object() ? column.value("name", std::string()) : column.get<std::string>());
-    }
-  }
-  if (answer.contains("rows") && answer["rows"].is_array()) {
-    for (const auto& row : answer["rows"]) {
-      ordered_json object = ordered_json::object();
-      for (std::size_t i = 0; i < row.size() && i < names.size(); ++i) object[names[i]] = row[i];
-      rows.push_back(std::move(object));
-    }
-  }
-  ordered_json out = ordered_json::object();
-  out["rows"] = std::move(rows);
-  out["truncated"] = answer.value("truncated", false);
-  return out;
 }
 
 Outcome execute(const CompiledApi& api, const json& params, ExecContext& context) {

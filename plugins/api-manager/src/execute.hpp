@@ -17,12 +17,14 @@
 
 namespace plexus::api_manager {
 
-// What a run produced. On success `body` is the answer (SQL: {"rows", "truncated"} with
-// each row's columns in the statement's order, hence ordered_json; script and workflow:
-// whatever they return); on failure the error fields say why.
+// What a run produced. On success the answer (SQL: {"rows", "truncated"} with each row's
+// columns in the statement's order, hence ordered_json; script and workflow: whatever they
+// return) is `body`, or `body_text` when it was written as text; on failure the error
+// fields say why.
 struct Outcome {
   int status = 200;
   nlohmann::ordered_json body;
+  std::string body_text;     // the answer as JSON text (SQL rows); `body` is then null
   std::string error_class;   // "" | "validation" | "permission" | "datasource" | "timeout" | "script" | "workflow"
   std::string code;          // machine-readable, such as "datasource_timeout"
   std::string message;       // for the caller: what went wrong and what to do, never SQL or secrets
@@ -30,8 +32,11 @@ struct Outcome {
   std::int64_t rows = -1;    // rows answered, -1 when the type has no rows
   bool transient = false;    // a retry may succeed (timeouts, an unreachable datasource)
   bool ok() const { return error_class.empty(); }
+  std::string text() const { return body_text.empty() ? body.dump() : body_text; }
+  nlohmann::ordered_json tree() const { return body_text.empty() ? body : nlohmann::ordered_json::parse(body_text); }
 
   static Outcome success(nlohmann::ordered_json body, std::int64_t rows = -1);
+  static Outcome success_text(std::string body_text, std::int64_t rows = -1);
   static Outcome failure(int status, std::string error_class, std::string code, std::string message,
                          nlohmann::json details = nullptr);
 };
@@ -63,9 +68,5 @@ inline constexpr int kMaxCallDepth = 8;
 
 // Runs `api` with `params` (already merged and validated against its schema).
 Outcome execute(const CompiledApi& api, const nlohmann::json& params, ExecContext& context);
-
-// {"rows": [{column: value} in column order], "truncated": bool} from a datasource answer
-// {"columns": [{"name","type"}], "rows": [[...]], "truncated": bool}.
-nlohmann::ordered_json rows_as_objects(const nlohmann::json& answer);
 
 }  // namespace plexus::api_manager

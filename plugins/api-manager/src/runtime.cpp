@@ -295,7 +295,7 @@ void Runtime::handle(const sdk::Request& req, sdk::Response& res) {
     finish(out.status, out.error_class, out.message);
     return fail(out.status, out.code, out.message, details);
   }
-  auto text = out.body.dump();
+  auto text = out.text();
   if (!cache_key.empty()) {
     answers_.put(cache_key, tenant, api.def.id, text, out.rows, std::chrono::seconds(api.def.cache_ttl_s));
   }

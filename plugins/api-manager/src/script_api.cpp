@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "pointer_token.hpp"
+#include "rows_body.hpp"
 #include "sql_api.hpp"
 
 // Lua reports errors with longjmp, which skips C++ destructors. So every function below
@@ -288,10 +289,10 @@ int lua_query(lua_State* L) {
       state->error_text = "plexus.query is not available here: this run has no host";
     } else if (json_argument(L, 3, "the parameters of plexus.query", true, params)) {
       try {
-        const auto answer =
-            json::parse(state->context->host->datasource_query(state->context->tenant, datasource, sql, params, 0,
-                                                               state->context->remaining_ms()));
-        state->scratch = json::parse(rows_as_objects(answer).dump());
+        state->scratch = json::parse(rows_as_objects(state->context->host->datasource_query(
+                                         state->context->tenant, datasource, sql, params, 0,
+                                         state->context->remaining_ms()))
+                                         .text);
         ok = true;
       } catch (const sdk::Error& e) {
         state->error_text = "plexus.query on '" + datasource + "' failed: " + e.what();
@@ -323,7 +324,7 @@ int lua_api(lua_State* L) {
       try {
         auto out = state->context->call_api(id, json::parse(params), state->context->deadline);
         if (out.ok()) {
-          state->scratch = json::parse(out.body.dump());
+          state->scratch = json::parse(out.text());
           ok = true;
         } else {
           state->error_text = "plexus.api('" + id + "') failed with " + std::to_string(out.status) + " (" +

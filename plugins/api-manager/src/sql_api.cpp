@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "params.hpp"
+#include "rows_body.hpp"
 
 namespace plexus::api_manager {
 
@@ -35,11 +36,9 @@ Outcome run_sql_api(const CompiledApi& api, const json& params, ExecContext& con
       std::this_thread::sleep_for(wait);
     }
     try {
-      const auto answer = json::parse(context.host->datasource_query(context.tenant, api.def.datasource, api.def.sql,
-                                                                     bound, 0, context.remaining_ms()));
-      auto body = rows_as_objects(answer);
-      const auto rows = static_cast<std::int64_t>(body["rows"].size());
-      out = Outcome::success(std::move(body), rows);
+      auto body = rows_as_objects(context.host->datasource_query(context.tenant, api.def.datasource, api.def.sql,
+                                                                 bound, 0, context.remaining_ms()));
+      out = Outcome::success_text(std::move(body.text), body.rows);
       out.details = json{{"attempts", attempt}};
       return out;
     } catch (const sdk::Error& e) {

@@ -12,6 +12,7 @@
 
 #include "script_api.hpp"
 #include "sql_api.hpp"
+#include "rows_body.hpp"
 #include "sql_placeholders.hpp"
 #include "workflow_condition.hpp"
 #include "workflow_template.hpp"
@@ -125,7 +126,7 @@ class WorkflowRun {
     StepRecord entry{name, out.ok() ? "ok" : "error", ms_since(started), out.rows, out.ok() ? "" : out.message};
     slot ? fill(*slot, entry) : record(entry);
     if (out.ok()) {
-      frame.steps[id] = std::move(out.body);
+      frame.steps[id] = out.body_text.empty() ? std::move(out.body) : out.tree();
       return std::nullopt;
     }
     if (step.value("on_error", "fail") == "continue") {
@@ -211,12 +212,10 @@ class WorkflowRun {
     ordered_json bound = ordered_json::object();
     for (const auto& placeholder : sql_placeholders(sql)) bound[placeholder] = values.value(placeholder, ordered_json());
     try {
-      const auto answer = json::parse(context_.host->datasource_query(
+      auto body = rows_as_objects(context_.host->datasource_query(
           context_.tenant, step["datasource"].get<std::string>(), sql, bound.dump(),
           step.value("max_rows", std::uint64_t{0}), ms_until(deadline)));
-      auto body = rows_as_objects(answer);
-      const auto rows = static_cast<std::int64_t>(body["rows"].size());
-      return Outcome::success(std::move(body), rows);
+      return Outcome::success_text(std::move(body.text), body.rows);
     } catch (const sdk::Error& e) {
       return datasource_failure(e, context_.request_id);
     }

@@ -1,6 +1,6 @@
 // The runtime's pieces without a server: route tables, merging path, query and body
 // parameters, coercion from strings, validation against the API's params schema,
-// binding and the answer's shape.
+// binding and error bodies (the answer's shape: rows_body_test.cpp).
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -148,21 +148,7 @@ TEST_CASE("binding passes exactly the SQL's placeholders, null for absent ones",
   CHECK(bind_values({}, {{"id", 1}}) == json::object());
 }
 
-TEST_CASE("datasource answers become rows of objects", "[api-manager][runtime]") {
-  const json answer = {
-      {"columns", {{{"name", "id"}, {"type", "integer"}}, {{"name", "name"}, {"type", "text"}}}},
-      {"rows", {{1, "web-1"}, {2, nullptr}}},
-      {"truncated", true}};
-  CHECK(
-      json(rows_as_objects(answer)) ==
-      json{{"rows", {{{"id", 1}, {"name", "web-1"}}, {{"id", 2}, {"name", nullptr}}}}, {"truncated", true}});
-  CHECK(json(rows_as_objects(json::object())) == json{{"rows", json::array()}, {"truncated", false}});
-}
-
-TEST_CASE("rows keep the statement's column order, not the alphabet", "[api-manager][runtime]") {
-  const json answer = {{"columns", {{{"name", "zone"}}, {{"name", "id"}}, {{"name", "amount"}}}},
-                       {"rows", {{"eu", 7, 1.5}}}};
-  CHECK(rows_as_objects(answer).dump() == R"({"rows":[{"zone":"eu","id":7,"amount":1.5}],"truncated":false})");
+TEST_CASE("error bodies carry code, message and request id", "[api-manager][runtime]") {
   CHECK(error_body("invalid_params", "bad", nullptr, "r1") ==
         json{{"error", {{"code", "invalid_params"}, {"message", "bad"}, {"request_id", "r1"}}}});
 }
