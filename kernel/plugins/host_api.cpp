@@ -11,6 +11,7 @@
 #include "kernel/log/log.hpp"
 #include "kernel/plugins/host_api_support.hpp"
 #include "kernel/plugins/runtime.hpp"
+#include "kernel/store/json_batch.hpp"
 #include "kernel/store/json_sql.hpp"
 #include "kernel/store/migrations.hpp"
 
@@ -932,11 +933,9 @@ plexus_status db_exec_batch(plexus_host* host, plexus_str sql, plexus_str batch_
   if (!generation) return fail(PLEXUS_ERR_INVALID, "db_exec_batch without a host");
   auto* database = database_of(*generation);
   if (!database) return fail(PLEXUS_ERR_UNAVAILABLE, "this host has no database");
-  const auto batch = nlohmann::json::parse(view(batch_json), nullptr, false);
-  if (batch.is_discarded()) return fail(PLEXUS_ERR_INVALID, "db_exec_batch: batch_json is not JSON");
   try {
     soci::session session(database->pool());
-    const auto changed = store::exec_json_batch(session, std::string(view(sql)), batch);
+    const auto changed = store::exec_json_batch(session, std::string(view(sql)), view(batch_json));
     if (out_changed) *out_changed = changed;
   } catch (const store::SqlParameterError& e) {
     return fail(PLEXUS_ERR_INVALID, std::string("db_exec_batch: ") + e.what());

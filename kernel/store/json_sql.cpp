@@ -22,6 +22,8 @@ struct Bindings {
   std::deque<soci::indicator> indicators;
 };
 
+}  // namespace
+
 void check_parameters(const std::vector<std::string>& used, const nlohmann::json& params) {
   if (!params.is_null() && !params.is_object()) throw SqlParameterError("parameters must be a JSON object");
   for (const auto& name : used) {
@@ -36,6 +38,8 @@ void check_parameters(const std::vector<std::string>& used, const nlohmann::json
     }
   }
 }
+
+namespace {
 
 void bind(soci::details::prepare_temp_type& statement, const nlohmann::json& params, Bindings& bindings) {
   if (!params.is_object()) return;
@@ -152,44 +156,6 @@ JsonRows query_json(soci::session& session, const std::string& sql, const nlohma
 std::int64_t exec_json(soci::session& session, const std::string& sql, const nlohmann::json& params) {
   check_parameters(placeholders(sql), params);
   return exec_checked(session, sql, params);
-}
-
-std::int64_t exec_json_batch(soci::session& session, const std::string& sql, const nlohmann::json& batch) {
-  if (!batch.is_object() || !batch.contains("columns") || !batch["columns"].is_array() ||
-      !batch.contains("rows") || !batch["rows"].is_array()) {
-    throw SqlParameterError(R"(the batch must be {"columns": [names], "rows": [[values], ...]})");
-  }
-  const auto& columns = batch["columns"];
-  nlohmann::json names = nlohmann::json::object();  // checked like one row's parameters
-  for (const auto& column : columns) {
-    if (!column.is_string()) throw SqlParameterError("columns must be parameter names");
-    if (names.contains(column.get<std::string>())) {
-      throw SqlParameterError("column " + column.get<std::string>() + " is named twice");
-    }
-    names[column.get<std::string>()] = nullptr;
-  }
-  check_parameters(placeholders(sql), names);
-  const auto& rows = batch["rows"];
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (!rows[i].is_array() || rows[i].size() != columns.size()) {
-      throw SqlParameterError("row " + std::to_string(i) + " must be an array of " +
-                              std::to_string(columns.size()) + " values");
-    }
-  }
-  if (rows.empty()) return 0;
-  soci::transaction transaction(session);
-  std::int64_t changed = 0;
-  if (session.get_backend_name() == "sqlite3") {
-    changed = sqlite_exec_json_batch(session, sql, columns, rows);
-  } else {
-    for (const auto& row : rows) {
-      nlohmann::json params = nlohmann::json::object();
-      for (std::size_t c = 0; c < columns.size(); ++c) params[columns[c].get<std::string>()] = row[c];
-      changed += exec_checked(session, sql, params);
-    }
-  }
-  transaction.commit();
-  return changed;
 }
 
 }  // namespace plexus::store

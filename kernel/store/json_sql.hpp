@@ -45,11 +45,8 @@ JsonRows query_json(soci::session& session, const std::string& sql, const nlohma
 // Runs a statement that returns no rows; the number of rows it changed.
 std::int64_t exec_json(soci::session& session, const std::string& sql, const nlohmann::json& params);
 
-// Runs `sql` once per row of `batch`, {"columns": ["name", ...], "rows": [[value, ...], ...]}
-// (the shape query results have), binding each row's values to the columns' :name
-// placeholders, in one transaction: every row or none. Prepared once on SQLite, where
-// many rows are the hot path of plugins' logs. Rows changed in total;
-// SqlParameterError names the column or row at fault.
-std::int64_t exec_json_batch(soci::session& session, const std::string& sql, const nlohmann::json& batch);
+// Every name in `used` has a value in `params` (an object, or null for none) and every
+// value a placeholder; SqlParameterError names the first that has not.
+void check_parameters(const std::vector<std::string>& used, const nlohmann::json& params);
 
 }  // namespace plexus::store

@@ -86,27 +86,21 @@ JsonRows sqlite_query_json(soci::session& session, const std::string& sql, const
   return result;
 }
 
-std::int64_t sqlite_exec_json_batch(soci::session& session, const std::string& sql,
-                                    const nlohmann::json& columns, const nlohmann::json& rows) {
-  auto* backend = static_cast<soci::sqlite3_session_backend*>(session.get_backend());
-  sqlite3* db = backend->conn_;
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
-    fail(db, "cannot prepare the statement");
+SqliteBatch::SqliteBatch(soci::session& session, const std::string& sql, const std::vector<std::string>& columns)
+    : db_(static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_) {
+  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &statement_, nullptr) != SQLITE_OK) {
+    fail(db_, "cannot prepare the statement");
   }
-  const std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> statement(raw, &sqlite3_finalize);
-  std::vector<int> indexes;  // of each column's placeholder, looked up once
-  for (const auto& column : columns) {
-    indexes.push_back(sqlite3_bind_parameter_index(raw, (":" + column.get<std::string>()).c_str()));
-  }
-  std::int64_t changed = 0;
-  for (const auto& row : rows) {
-    sqlite3_reset(raw);
-    for (std::size_t c = 0; c < indexes.size(); ++c) bind_value(db, raw, indexes[c], row[c]);
-    if (sqlite3_step(raw) != SQLITE_DONE) fail(db, "the statement failed");
-    changed += sqlite3_changes(db);
-  }
-  return changed;
+  for (const auto& column : columns) indexes_.push_back(sqlite3_bind_parameter_index(statement_, (":" + column).c_str()));
+}
+
+SqliteBatch::~SqliteBatch() { sqlite3_finalize(statement_); }
+
+std::int64_t SqliteBatch::run(const std::vector<nlohmann::json>& row) {
+  sqlite3_reset(statement_);
+  for (std::size_t c = 0; c < indexes_.size(); ++c) bind_value(db_, statement_, indexes_[c], row[c]);
+  if (sqlite3_step(statement_) != SQLITE_DONE) fail(db_, "the statement failed");
+  return sqlite3_changes(db_);
 }
 
 }  // namespace plexus::store

@@ -7,6 +7,7 @@
 #include <soci/soci.h>
 
 #include "kernel/store/database.hpp"
+#include "kernel/store/json_batch.hpp"
 #include "tests/support/postgres_db.hpp"
 
 using nlohmann::json;
@@ -77,29 +78,86 @@ TEST_CASE("a batch runs one statement per row in one transaction", "[json_sql]")
   Fixture f;
   soci::session sql(f.db.pool());
   const auto insert = "INSERT INTO servers (id, cores, note) VALUES (:id, :cores, :note)";
-  const auto batch = json::parse(R"({"columns": ["note", "id", "cores"],
-                                     "rows": [[null, "a", 1], ["x", "b", 2], ["it's", "c", 3]]})");
+  const auto batch = R"({"columns": ["note", "id", "cores"],
+                         "rows": [[null, "a", 1], ["x", "b", 2], ["it's", "c", 3]]})";
   CHECK(exec_json_batch(sql, insert, batch) == 3);
   CHECK(query_json(sql, "SELECT id, cores, note FROM servers ORDER BY id", nullptr, 10).rows ==
         json::parse(R"([["a",1,null],["b",2,"x"],["c",3,"it's"]])"));
-  CHECK(exec_json_batch(sql, insert, {{"columns", {"id", "cores", "note"}}, {"rows", json::array()}}) == 0);
+  CHECK(exec_json_batch(sql, insert, R"({"columns": ["id", "cores", "note"], "rows": []})") == 0);
 
   auto count = [&] { return query_json(sql, "SELECT COUNT(*) AS n FROM servers", nullptr, 10).rows[0][0]; };
   SECTION("one refused row writes none of the batch") {
-    const auto clash = json::parse(R"({"columns": ["id", "cores", "note"], "rows": [["d", 4, null], ["a", 5, null]]})");
-    CHECK_THROWS(exec_json_batch(sql, insert, clash));
+    CHECK_THROWS(exec_json_batch(sql, insert, R"({"columns": ["id", "cores", "note"], "rows": [["d", 4, null], ["a", 5, null]]})"));
     CHECK(count() == 3);
   }
   SECTION("bad columns and rows are named and write nothing") {
-    const auto short_row = json::parse(R"({"columns": ["id", "cores", "note"], "rows": [["e", 1, null], ["f", 1]]})");
-    CHECK_THROWS_WITH(exec_json_batch(sql, insert, short_row), Catch::Contains("row 1 must be an array of 3 values"));
-    const auto missing = json::parse(R"({"columns": ["id", "cores"], "rows": [["g", 1]]})");
-    CHECK_THROWS_WITH(exec_json_batch(sql, insert, missing), Catch::Contains(":note has no value"));
-    const auto extra = json::parse(R"({"columns": ["id", "cores", "note", "x"], "rows": [["h", 1, null, 2]]})");
-    CHECK_THROWS_WITH(exec_json_batch(sql, insert, extra), Catch::Contains("x is not used"));
-    CHECK_THROWS_AS(exec_json_batch(sql, insert, json::array()), SqlParameterError);
+    // Each as it is parsed ("columns" first) and through a tree ("rows" first), with the same words.
+    for (const bool columns_first : {true, false}) {
+      auto batch_of = [&](const std::string& columns, const std::string& rows) {
+        return columns_first ? R"({"columns": )" + columns + R"(, "rows": )" + rows + "}"
+                             : R"({"rows": )" + rows + R"(, "columns": )" + columns + "}";
+      };
+      const auto names = R"(["id", "cores", "note"])";
+      CHECK_THROWS_WITH(exec_json_batch(sql, insert, batch_of(names, R"([["e", 1, null], ["f", 1]])")),
+                        Catch::Contains("row 1 must be an array of 3 values"));
+      CHECK_THROWS_WITH(exec_json_batch(sql, insert, batch_of(names, R"([["e", 1, null], {"id": "f"}])")),
+                        Catch::Contains("row 1 must be an array of 3 values"));
+      CHECK_THROWS_WITH(exec_json_batch(sql, insert, batch_of(R"(["id", "cores"])", R"([["g", 1]])")),
+                        Catch::Contains(":note has no value"));
+      CHECK_THROWS_WITH(exec_json_batch(sql, insert, batch_of(R"(["id", "cores", "note", "x"])", R"([["h", 1, null, 2]])")),
+                        Catch::Contains("x is not used"));
+      CHECK_THROWS_WITH(exec_json_batch(sql, insert, batch_of(R"(["id", "cores", "id"])", R"([["h", 1, "i"]])")),
+                        Catch::Contains("column id is named twice"));
+      CHECK_THROWS_WITH(exec_json_batch(sql, insert, batch_of(R"(["id", 2, "note"])", R"([["h", 1, null]])")),
+                        Catch::Contains("columns must be parameter names"));
+      CHECK_THROWS_WITH(exec_json_batch(sql, insert, batch_of(R"("id")", "[]")), Catch::Contains("the batch must be"));
+      CHECK_THROWS_WITH(exec_json_batch(sql, insert, batch_of(names, "{}")), Catch::Contains("the batch must be"));
+    }
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, R"([{"columns": [], "rows": []}])"), Catch::Contains("the batch must be"));
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, R"({"columns": ["id", "cores", "note"]})"),
+                      Catch::Contains("the batch must be"));
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, R"({"columns": ["id", "cores", "note"], "rows": [["j", 1, null]], "rows": []})"),
+                      Catch::Contains(R"(the batch has "rows" twice)"));
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, R"({"columns": ["id", "cores", "note"], "columns": ["id"], "rows": []})"),
+                      Catch::Contains(R"(the batch has "columns" twice)"));
     CHECK(count() == 3);
   }
+  SECTION("text that is not JSON writes nothing, even after rows that ran") {
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, R"({"columns": ["id", "cores", "note"], "rows": [["k", 1, null], ["l", 1)"),
+                      Catch::Contains("not JSON"));
+    CHECK_THROWS_WITH(exec_json_batch(sql, insert, "columns"), Catch::Contains("not JSON"));
+    CHECK(count() == 3);
+  }
+  SECTION("rows run as they are parsed: a refused row stops the batch before the text's end") {
+    // The row clashing with "a" fails before the broken end is reached; a tree would have
+    // found the broken text first.
+    CHECK_THROWS_AS(exec_json_batch(sql, insert, R"({"columns": ["id", "cores", "note"], "rows": [["a", 1, null], ["m")"),
+                    soci::soci_error);
+    CHECK(count() == 3);
+  }
+}
+
+TEST_CASE("batch values of every JSON type are bound the same as parsed or as a tree", "[json_sql]") {
+  Fixture f;
+  soci::session sql(f.db.pool());
+  const auto insert = "INSERT INTO servers (id, cores, load, note) VALUES (:id, :cores, :load, :note)";
+  const auto rows = R"([["n1", 2, 0.25, {"tags": ["a", {"b": null}], "n": -1}],
+                        ["n2", true, 1e3, [1, [2, []], {}]],
+                        ["n3", null, -7, "line\nbreak \"quoted\" \u00e9"]])";
+  const auto columns = R"(["id", "cores", "load", "note"])";
+  CHECK(exec_json_batch(sql, insert, std::string(R"({"skipped": {"rows": [[1]]}, "columns": )") + columns +
+                                         R"(, "rows": )" + rows + R"(, "after": [1, {"x": 2}]})") == 3);
+  const auto parsed = query_json(sql, "SELECT cores, load, note FROM servers ORDER BY id", nullptr, 10).rows;
+  sql << "DELETE FROM servers";
+  CHECK(exec_json_batch(sql, insert, std::string(R"({"rows": )") + rows + R"(, "columns": )" + columns + "}") == 3);
+  const auto tree = query_json(sql, "SELECT cores, load, note FROM servers ORDER BY id", nullptr, 10).rows;
+  CHECK(parsed == tree);
+  CHECK(json::parse(parsed[0][2].get<std::string>()) == json::parse(R"({"tags": ["a", {"b": null}], "n": -1})"));
+  CHECK(json::parse(parsed[1][2].get<std::string>()) == json::parse("[1, [2, []], {}]"));
+  CHECK(parsed[1][0] == 1);
+  CHECK(parsed[1][1] == 1000.0);
+  CHECK(parsed[2][0].is_null());
+  CHECK(parsed[2][2] == "line\nbreak \"quoted\" \u00e9");
 }
 
 TEST_CASE("results stop at the row limit and say so", "[json_sql]") {

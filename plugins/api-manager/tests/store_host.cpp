@@ -9,6 +9,7 @@
 #include <soci/soci.h>
 
 #include "kernel/store/database.hpp"
+#include "kernel/store/json_batch.hpp"
 #include "kernel/store/json_sql.hpp"
 #include "kernel/store/migrations.hpp"
 
@@ -220,11 +221,9 @@ plexus_status host_db_exec(plexus_host* handle, plexus_str sql, plexus_str param
 
 plexus_status host_db_exec_batch(plexus_host* handle, plexus_str sql, plexus_str batch_json, int64_t* out_changed) {
   auto& state = state_of(handle);
-  const auto batch = nlohmann::json::parse(text(batch_json), nullptr, false);
-  if (batch.is_discarded()) return fail(PLEXUS_ERR_INVALID, "db_exec_batch: batch_json is not JSON");
   try {
     soci::session session(state.database->pool());
-    const auto changed = store::exec_json_batch(session, text(sql), batch);
+    const auto changed = store::exec_json_batch(session, text(sql), text(batch_json));
     if (out_changed) *out_changed = changed;
   } catch (const store::SqlParameterError& e) {
     return fail(PLEXUS_ERR_INVALID, std::string("db_exec_batch: ") + e.what());
