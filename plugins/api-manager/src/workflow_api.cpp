@@ -10,9 +10,9 @@
 #include <system_error>
 #include <thread>
 
+#include "rows_body.hpp"
 #include "script_api.hpp"
 #include "sql_api.hpp"
-#include "rows_body.hpp"
 #include "sql_placeholders.hpp"
 #include "workflow_condition.hpp"
 #include "workflow_template.hpp"
