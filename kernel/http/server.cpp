@@ -32,11 +32,34 @@ std::unique_ptr<net::ssl::context> make_tls_context(const ListenerOptions& optio
 
 }  // namespace
 
+struct Server::Impl::WorkersProbe {
+  std::mutex mutex;
+  const WorkerPool* pool = nullptr;  // null once the server is gone
+};
+
 Server::Impl::Impl(ServerOptions server_options, Router& router, metrics::Registry& registry)
     : options(std::move(server_options)),
       dispatcher(router, registry, options.authenticator, CorsPolicy(options.cors_origins)),
       sse_streams(registry.gauge("plexus_http_sse_streams_open", "Server-Sent Events streams open now.").with({})),
-      workers({.max_threads = static_cast<std::size_t>(std::max(1, options.workers))}) {
+      workers({.max_threads = static_cast<std::size_t>(std::max(1, options.workers))}),
+      workers_probe(std::make_shared<WorkersProbe>()) {
+  workers_probe->pool = &workers;
+  // Sampled at each scrape: busy equal to http.workers with requests queued is starvation.
+  registry.add_collector(
+      [probe = workers_probe,
+       busy = &registry.gauge("plexus_http_workers_busy", "Handler threads running a request now.").with({}),
+       blocked = &registry
+                      .gauge("plexus_http_workers_blocked",
+                             "Handler threads whose request has run for over a millisecond (waiting on I/O).")
+                      .with({}),
+       queued = &registry.gauge("plexus_http_requests_queued", "Requests waiting for a handler thread.").with({})] {
+        std::lock_guard lock(probe->mutex);
+        if (probe->pool == nullptr) return;
+        const auto load = probe->pool->load();
+        busy->set(static_cast<double>(load.busy));
+        blocked->set(static_cast<double>(load.blocked));
+        queued->set(static_cast<double>(load.queued));
+      });
   for (int i = 0; i < std::max(1, options.io_threads); ++i) {
     contexts.push_back(std::make_unique<net::io_context>(1));  // 1: each runs on exactly one thread
   }
@@ -45,6 +68,10 @@ Server::Impl::Impl(ServerOptions server_options, Router& router, metrics::Regist
 Server::Impl::~Impl() {
   // Acceptors belong to the io_context's services: close them while it still exists.
   for (auto& listener : listeners) listener->acceptor.reset();
+  {
+    std::lock_guard lock(workers_probe->mutex);
+    workers_probe->pool = nullptr;
+  }
   workers.join();
 }
 

@@ -57,6 +57,9 @@ struct Server::Impl {
   std::vector<std::unique_ptr<net::io_context>> contexts;
   std::atomic<std::size_t> next_context{0};
   WorkerPool workers;
+  // What the metrics registry's collector reads the pool through; it may outlive the server.
+  struct WorkersProbe;
+  std::shared_ptr<WorkersProbe> workers_probe;
   std::vector<std::thread> io_threads;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
 

@@ -43,6 +43,14 @@ class WorkerPool {
 
   std::size_t eager_threads() const { return eager_; }
 
+  // What the threads are doing now, for the plexus_http_workers_* gauges.
+  struct Load {
+    std::size_t busy = 0;     // running a task
+    std::size_t blocked = 0;  // of those, running for blocked_after or more
+    std::size_t queued = 0;   // tasks waiting for a thread
+  };
+  Load load() const;
+
  private:
   struct Slot {
     bool running = false;
@@ -57,7 +65,7 @@ class WorkerPool {
   const std::size_t eager_;
   const std::chrono::microseconds blocked_after_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable sleepers_;
   std::condition_variable watcher_;
   std::deque<std::function<void()>> tasks_;

@@ -491,6 +491,41 @@ TEST_CASE("per-route metrics count requests and rejections", "[http][metrics]") 
   for (const auto& line : expected) REQUIRE_THAT(text, Catch::Contains(line));
 }
 
+TEST_CASE("the workers' gauges show busy, blocked and queued handlers at each scrape", "[http][metrics]") {
+  auto options = test_options();
+  options.workers = 1;
+  TestServer t(options);
+  std::promise<void> entered;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  t.router.add({"GET", "/hold", [&, released](Request&) {
+                  entered.set_value();
+                  released.wait_for(10s);
+                  return Response::text(200, "held");
+                }});
+  t.start();
+  auto shows = [&](const std::vector<std::string>& lines) {
+    std::string text;
+    for (int i = 0; i < 500; ++i) {
+      text = t.registry.render();
+      if (std::all_of(lines.begin(), lines.end(), [&](const auto& l) { return text.find(l + "\n") != std::string::npos; }))
+        return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL_CHECK("the gauges stayed at:\n" << text);
+    return false;
+  };
+  CHECK(shows({"plexus_http_workers_busy 0", "plexus_http_workers_blocked 0", "plexus_http_requests_queued 0"}));
+  auto held = std::async(std::launch::async, [&] { return t.client().Get("/hold"); });
+  entered.get_future().wait();  // the only worker is now taken, and past a millisecond soon
+  auto waiting = std::async(std::launch::async, [&] { return t.client().Get("/hello"); });
+  CHECK(shows({"plexus_http_workers_busy 1", "plexus_http_workers_blocked 1", "plexus_http_requests_queued 1"}));
+  release.set_value();
+  REQUIRE(held.get()->body == "held");
+  REQUIRE(waiting.get()->body == "hello");
+  CHECK(shows({"plexus_http_workers_busy 0", "plexus_http_workers_blocked 0", "plexus_http_requests_queued 0"}));
+}
+
 TEST_CASE("non-blocking routes answer on the I/O thread while every worker is busy", "[http]") {
   auto options = test_options();
   options.workers = 1;

@@ -146,3 +146,32 @@ TEST_CASE("eager threads default to one per core and never exceed max_threads") 
   WorkerPool cores({.max_threads = 64});
   CHECK(cores.eager_threads() == std::min(64u, std::max(1u, std::thread::hardware_concurrency())));
 }
+
+TEST_CASE("load counts busy, blocked and queued tasks") {
+  WorkerPool pool({.max_threads = 1, .blocked_after = std::chrono::microseconds(1ms)});
+  CHECK(pool.load().busy == 0);
+  std::promise<void> release;
+  auto go = release.get_future().share();
+  std::promise<void> started;
+  pool.post([&started, go] {
+    started.set_value();
+    go.wait();
+  });
+  pool.post([] {});
+  auto running = started.get_future();
+  REQUIRE(arrives(running));
+  auto load = pool.load();
+  for (int i = 0; i < 6000 && load.blocked == 0; ++i) {  // marked at the watcher's next ticks
+    std::this_thread::sleep_for(10ms);
+    load = pool.load();
+  }
+  CHECK(load.busy == 1);
+  CHECK(load.blocked == 1);
+  CHECK(load.queued == 1);
+  release.set_value();
+  pool.join();
+  load = pool.load();
+  CHECK(load.busy == 0);
+  CHECK(load.blocked == 0);
+  CHECK(load.queued == 0);
+}
