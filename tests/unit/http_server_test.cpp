@@ -60,6 +60,20 @@ struct TestServer {
   std::unique_ptr<plexus::http::Server> server;
 };
 
+// GET /hold: its handler keeps a worker until `release` is set.
+struct HeldRoute {
+  explicit HeldRoute(plexus::http::Router& router) {
+    router.add({"GET", "/hold", [this](Request&) {
+                  entered.set_value();
+                  released.wait_for(10s);
+                  return Response::text(200, "held");
+                }});
+  }
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+};
+
 nlohmann::json body_json(const std::string& raw) { return nlohmann::json::parse(raw.substr(raw.find("\r\n\r\n") + 4)); }
 
 }  // namespace
@@ -495,14 +509,7 @@ TEST_CASE("the workers' gauges show busy, blocked and queued handlers at each sc
   auto options = test_options();
   options.workers = 1;
   TestServer t(options);
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  t.router.add({"GET", "/hold", [&, released](Request&) {
-                  entered.set_value();
-                  released.wait_for(10s);
-                  return Response::text(200, "held");
-                }});
+  HeldRoute hold(t.router);
   t.start();
   auto shows = [&](const std::vector<std::string>& lines) {
     std::string text;
@@ -517,10 +524,10 @@ TEST_CASE("the workers' gauges show busy, blocked and queued handlers at each sc
   };
   CHECK(shows({"plexus_http_workers_busy 0", "plexus_http_workers_blocked 0", "plexus_http_requests_queued 0"}));
   auto held = std::async(std::launch::async, [&] { return t.client().Get("/hold"); });
-  entered.get_future().wait();  // the only worker is now taken, and past a millisecond soon
+  hold.entered.get_future().wait();  // the only worker is now taken, and past a millisecond soon
   auto waiting = std::async(std::launch::async, [&] { return t.client().Get("/hello"); });
   CHECK(shows({"plexus_http_workers_busy 1", "plexus_http_workers_blocked 1", "plexus_http_requests_queued 1"}));
-  release.set_value();
+  hold.release.set_value();
   REQUIRE(held.get()->body == "held");
   REQUIRE(waiting.get()->body == "hello");
   CHECK(shows({"plexus_http_workers_busy 0", "plexus_http_workers_blocked 0", "plexus_http_requests_queued 0"}));
@@ -530,26 +537,19 @@ TEST_CASE("non-blocking routes answer on the I/O thread while every worker is bu
   auto options = test_options();
   options.workers = 1;
   TestServer t(options);
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  t.router.add({"GET", "/hold", [&, released](Request&) {
-                  entered.set_value();
-                  released.wait_for(10s);
-                  return Response::text(200, "held");
-                }});
+  HeldRoute hold(t.router);
   Route quick{"GET", "/quick", [](Request&) { return Response::text(200, "quick"); }};
   quick.non_blocking = true;
   quick.permission = "public";  // deciding access for any other route may block
   t.router.add(std::move(quick));
   t.start();
   auto held = std::async(std::launch::async, [&] { return t.client().Get("/hold"); });
-  entered.get_future().wait();  // the only worker is now taken
+  hold.entered.get_future().wait();  // the only worker is now taken
   auto waiting = std::async(std::launch::async, [&] { return t.client().Get("/hello"); });
   REQUIRE(t.client().Get("/quick")->body == "quick");
   REQUIRE(t.client().Get("/missing")->status == 404);  // errors need no worker either
   REQUIRE(waiting.wait_for(100ms) == std::future_status::timeout);  // /hello needs the worker
-  release.set_value();
+  hold.release.set_value();
   REQUIRE(held.get()->body == "held");
   REQUIRE(waiting.get()->body == "hello");
 }
