@@ -27,14 +27,7 @@ using namespace plexus::test;  // NOLINT: the fixture's helpers
 
 namespace {
 
-const json kByRole = {
-    {"path", "ops/servers"},
-    {"method", "GET"},
-    {"type", "sql"},
-    {"datasource", "ops"},
-    {"sql", "SELECT id, name FROM servers WHERE role = :role ORDER BY id"},
-    {"params",
-     {{"type", "object"}, {"properties", {{"role", {{"type", "string"}}}}}, {"required", {"role"}}}}};
+const json kByRole = servers_by_role_api();
 
 // An API whose run fails for some values and not others: the role comes out of a JSON
 // document, and a document that is not JSON is an error of the database itself.

@@ -59,15 +59,8 @@ json served(httplib::Client& client, const std::string& token, const std::string
 
 }  // namespace
 
-TEST_CASE("an API's whole lifecycle through /api/v1/api-manager/apis", "[api-manager][lifecycle]") {
-  const auto backend = plexus::test::each_store_backend();
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "an API's whole lifecycle through /api/v1/api-manager/apis", "[api-manager][lifecycle]") {
   INFO("datasource database: " << backend);
-  plexus::test::TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}},
-                 {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
 
   // Create with a reason: revision 1, its ETag and its place under the plugin's API.
   auto created = answer_of(client.Post(

@@ -59,15 +59,9 @@ double sample(const std::string& metrics, const std::string& line_prefix) {
 
 }  // namespace
 
-TEST_CASE("cached answers: X-Cache, and keys per revision, parameters and permission scope",
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "cached answers: X-Cache, and keys per revision, parameters and permission scope",
           "[api-manager][cache]") {
-  const auto backend = each_store_backend();
   INFO("datasource database: " << backend);
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
   define_api(client, admin, "server", by_id_api({{"cache", {{"ttl_s", 300}}}, {"public", true}}));
 
   auto first = answer_of(client.Get("/runtime/ops/servers/1"));
@@ -114,13 +108,8 @@ TEST_CASE("cached answers: X-Cache, and keys per revision, parameters and permis
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("metrics per API and revision, api.failed and api.slow events, and the slow summary",
+TEST_CASE_METHOD(ApiManagerOnSqlite, "metrics per API and revision, api.failed and api.slow events, and the slow summary",
           "[api-manager][metrics]") {
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options("sqlite", files));
   // slow_ms so small that every run is slow; "broken" fails on the datasource.
   define_api(client, admin, "server", by_id_api({{"public", true}, {"slow_ms", 0.001}}));
   auto broken = by_id_api({{"public", true}, {"path", "ops/broken/{id}"}});
@@ -180,12 +169,7 @@ TEST_CASE("metrics per API and revision, api.failed and api.slow events, and the
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("transient datasource errors are retried as the API says, others are not", "[api-manager][retry]") {
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options("sqlite", files));
+TEST_CASE_METHOD(ApiManagerOnSqlite, "transient datasource errors are retried as the API says, others are not", "[api-manager][retry]") {
   // A PostgreSQL datasource on a loopback port nobody listens on: unavailable, a transient error.
   post(client, admin, "/api/v1/resources/datasource",
        {{"id", "down"},
@@ -221,13 +205,8 @@ TEST_CASE("transient datasource errors are retried as the API says, others are n
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("canary: a share of production calls, sticky per caller, rolled back when worse",
+TEST_CASE_METHOD(ApiManagerOnSqlite, "canary: a share of production calls, sticky per caller, rolled back when worse",
           "[api-manager][canary]") {
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options("sqlite", files));
   define_api(client, admin, "server", by_id_api({}));
   // Revision 2 in staging only: broken, as a canary for half the callers.
   auto broken = by_id_api({{"canary", {{"percent", 50}, {"min_calls", 6}, {"max_error_rate_increase", 0.2}}}});

@@ -242,15 +242,9 @@ TEST_CASE("failing test cases and unaccepted breaking changes block production",
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("SQL its datasource cannot compile is never promoted, to staging or production",
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "SQL its datasource cannot compile is never promoted, to staging or production",
           "[api-manager][promotion]") {
-  const auto backend = each_store_backend();
   INFO("datasource database: " << backend);
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
 
   // Saved while it compiled (the save checks it too: api_manager_save_test.cpp); its
   // column is gone by the promotion, which staging refuses, naming the datasource's reason.

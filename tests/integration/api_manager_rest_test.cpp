@@ -22,16 +22,12 @@ using namespace plexus::test;  // NOLINT: the fixture's helpers
 
 namespace {
 
-const json kByRole = {
-    {"path", "ops/servers"},
-    {"method", "GET"},
-    {"type", "sql"},
-    {"datasource", "ops"},
-    {"sql", "SELECT id, name FROM servers WHERE role = :role ORDER BY id"},
-    {"params",
-     {{"type", "object"}, {"properties", {{"role", {{"type", "string"}}}}}, {"required", {"role"}}}},
-    {"tags", {"servers"}},
-    {"description", "Servers of one role"}};
+const json kByRole = [] {
+  auto api = servers_by_role_api();
+  api["tags"] = {"servers"};
+  api["description"] = "Servers of one role";
+  return api;
+}();
 
 const json kById = {{"path", "ops/servers/{id}"},
                     {"method", "GET"},
@@ -53,15 +49,8 @@ const json kSearch = {{"path", "ops/servers/search"},
 
 }  // namespace
 
-TEST_CASE("SQL APIs answer rows, name invalid parameters and bind every value", "[api-manager][runtime]") {
-  const auto backend = plexus::test::each_store_backend();
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "SQL APIs answer rows, name invalid parameters and bind every value", "[api-manager][runtime]") {
   INFO("datasource database: " << backend);
-  plexus::test::TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}},
-                 {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
 
   // Definitions are checked on save: each problem named by its pointer.
   auto bad = kByRole;
@@ -174,14 +163,8 @@ TEST_CASE("SQL APIs answer rows, name invalid parameters and bind every value", 
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("runtime APIs: public, 401, 403, per-API grants, tenants and the staging revision",
+TEST_CASE_METHOD(ApiManagerOnSqlite, "runtime APIs: public, 401, 403, per-API grants, tenants and the staging revision",
           "[api-manager][runtime][permissions]") {
-  plexus::test::TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}},
-                 {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options("sqlite", files));
   define_api(client, admin, "servers-by-role", kByRole);
   define_api(client, admin, "server", kById);
 
@@ -273,13 +256,8 @@ TEST_CASE("runtime APIs: public, 401, 403, per-API grants, tenants and the stagi
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("the served OpenAPI documents: runtime APIs of every type pass three validators, the management routes are in the kernel's",
+TEST_CASE_METHOD(ApiManagerOnSqlite, "the served OpenAPI documents: runtime APIs of every type pass three validators, the management routes are in the kernel's",
           "[api-manager][openapi]") {
-  plexus::test::TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options("sqlite", files));
   auto by_role = kByRole;
   by_role["examples"] = json::array({{{"name", "web servers"}, {"params", {{"role", "web"}}}}});
   define_api(client, admin, "servers-by-role", by_role);

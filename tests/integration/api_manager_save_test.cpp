@@ -19,13 +19,7 @@ using namespace plexus::test;  // NOLINT: the fixture's helpers
 
 namespace {
 
-const json kByRole = {
-    {"path", "ops/servers"},
-    {"method", "GET"},
-    {"type", "sql"},
-    {"datasource", "ops"},
-    {"sql", "SELECT id, name FROM servers WHERE role = :role ORDER BY id"},
-    {"params", {{"type", "object"}, {"properties", {{"role", {{"type", "string"}}}}}, {"required", {"role"}}}}};
+const json kByRole = servers_by_role_api();
 
 json with(json content, const std::string& field, const json& value) {
   content[field] = value;
@@ -64,12 +58,7 @@ std::string user_with_grants(Plexusd& plexus, httplib::Client& client, const std
 
 }  // namespace
 
-TEST_CASE("system APIs are saved and changed only by holders of api.system.write", "[api-manager][save]") {
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options("sqlite", files));
+TEST_CASE_METHOD(ApiManagerOnSqlite, "system APIs are saved and changed only by holders of api.system.write", "[api-manager][save]") {
   const auto writer = user_with_grants(plexus, client, admin, "walt", {"api.read", "api.write"});
   const auto keeper = user_with_grants(plexus, client, admin, "sys", {"api.read", "api.write", "api.system.write"});
 
@@ -110,12 +99,7 @@ TEST_CASE("system APIs are saved and changed only by holders of api.system.write
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("system APIs are deleted and restored only by holders of api.system.write", "[api-manager][save]") {
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options("sqlite", files));
+TEST_CASE_METHOD(ApiManagerOnSqlite, "system APIs are deleted and restored only by holders of api.system.write", "[api-manager][save]") {
   const auto writer = user_with_grants(plexus, client, admin, "walt", {"api.read", "api.write"});
   const auto keeper = user_with_grants(plexus, client, admin, "sys", {"api.read", "api.write", "api.system.write"});
   const auto remove = [&](const std::string& token, const std::string& path) {
@@ -170,14 +154,8 @@ TEST_CASE("system APIs are deleted and restored only by holders of api.system.wr
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("a restore brings an API back even when its SQL no longer compiles", "[api-manager][save]") {
-  const auto backend = each_store_backend();
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "a restore brings an API back even when its SQL no longer compiles", "[api-manager][save]") {
   INFO("datasource database: " << backend);
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
   post(client, admin, "/api/v1/datasources/ops/execute", {{"sql", "CREATE TABLE doomed (id INTEGER, role TEXT)"}}, 200);
   const auto doomed = with(kByRole, "sql", "SELECT id FROM doomed WHERE role = :role");
   CHECK(create(client, admin, "doomed", doomed).status == 201);
@@ -193,15 +171,9 @@ TEST_CASE("a restore brings an API back even when its SQL no longer compiles", "
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("SQL its datasource cannot compile is refused at save with its pointer and nothing is stored",
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "SQL its datasource cannot compile is refused at save with its pointer and nothing is stored",
           "[api-manager][save]") {
-  const auto backend = each_store_backend();
   INFO("datasource database: " << backend);
-  TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
 
   for (const auto* sql : {"SELECT id, nickname FROM servers WHERE role = :role",
                           "SELECT id FROM no_such_table WHERE role = :role", "SELEC id FROM servers WHERE role = :role"}) {

@@ -51,16 +51,9 @@ bool logged_with(const json& items, int status, const std::string& error_class) 
 
 }  // namespace
 
-TEST_CASE("script APIs query with bound parameters, stay in their sandbox and limits, and are logged",
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "script APIs query with bound parameters, stay in their sandbox and limits, and are logged",
           "[api-manager][script]") {
-  const auto backend = plexus::test::each_store_backend();
   INFO("datasource database: " << backend);
-  plexus::test::TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}},
-                 {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
 
   // Saving checks the script: a syntax error is named with its line, limits are bounded.
   auto refused = post(client, admin, "/api/v1/resources/api",

@@ -86,15 +86,8 @@ std::string status_of(const json& steps, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("workflow APIs run SQL, call APIs, branch, loop and run in parallel", "[api-manager][workflow]") {
-  const auto backend = plexus::test::each_store_backend();
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "workflow APIs run SQL, call APIs, branch, loop and run in parallel", "[api-manager][workflow]") {
   INFO("datasource database: " << backend);
-  plexus::test::TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}},
-                 {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
   define_api(client, admin, "server", kServer);
   define_api(client, admin, "server-report", kReport);
 
@@ -158,15 +151,8 @@ TEST_CASE("workflow APIs run SQL, call APIs, branch, loop and run in parallel", 
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("a failing or timed-out workflow step answers an error naming it", "[api-manager][workflow]") {
-  const auto backend = plexus::test::each_store_backend();
+TEST_CASE_METHOD(ApiManagerOnEachBackend, "a failing or timed-out workflow step answers an error naming it", "[api-manager][workflow]") {
   INFO("datasource database: " << backend);
-  plexus::test::TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}},
-                 {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options(backend, files));
 
   json broken = {{"path", "ops/broken"},
                  {"method", "GET"},
@@ -231,12 +217,7 @@ TEST_CASE("a failing or timed-out workflow step answers an error naming it", "[a
   CHECK(plexus.stop() == 0);
 }
 
-TEST_CASE("a workflow's script step shapes an earlier step's rows in the Lua sandbox", "[api-manager][workflow]") {
-  plexus::test::TempDir manifests, files;
-  Plexusd plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())});
-  const auto admin = plexus.admin_token();
-  auto client = plexus.client();
-  seed(client, admin, datasource_options("sqlite", files));
+TEST_CASE_METHOD(ApiManagerOnSqlite, "a workflow's script step shapes an earlier step's rows in the Lua sandbox", "[api-manager][workflow]") {
   const json shaped = {
       {"path", "ops/names"},
       {"method", "GET"},

@@ -98,4 +98,23 @@ bool names_field(const json& body, const std::string& field) {
   return false;
 }
 
+json servers_by_role_api() {
+  return {{"path", "ops/servers"},
+          {"method", "GET"},
+          {"type", "sql"},
+          {"datasource", "ops"},
+          {"sql", "SELECT id, name FROM servers WHERE role = :role ORDER BY id"},
+          {"params", {{"type", "object"}, {"properties", {{"role", {{"type", "string"}}}}}, {"required", {"role"}}}}};
+}
+
+ApiManagerServer::ApiManagerServer(std::string datasource_backend)
+    : backend(std::move(datasource_backend)),
+      plexus({{"PLEXUS_PLUGINS__WATCH", "false"}}, {"--manifests", shipped_manifests(manifests, files.path())}),
+      admin(plexus.admin_token()),
+      client(plexus.client()) {
+  seed(client, admin, datasource_options(backend, files));
+}
+
+ApiManagerOnEachBackend::ApiManagerOnEachBackend() : ApiManagerServer(each_store_backend()) {}
+
 }  // namespace plexus::test

@@ -8,6 +8,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/plexusd_process.hpp"
 #include "tests/support/test_support.hpp"
 
 namespace plexus::test {
@@ -38,7 +39,32 @@ nlohmann::json datasource_options(const std::string& backend, const TempDir& dir
 // 1 web-01 web, 2 web-02 web, 3 db-01 db.
 void seed(httplib::Client& client, const std::string& admin, const nlohmann::json& options);
 
+// GET ops/servers?role=...: the SQL API over the seeded table most suites define.
+nlohmann::json servers_by_role_api();
+
 // Is `body` a 400 invalid_params naming `field`?
 bool names_field(const nlohmann::json& body, const std::string& field);
+
+// How most suites start: plexusd on the shipped manifests, the admin's token, a client,
+// and the datasource "ops" seeded on `backend`. TEST_CASE_METHOD bodies use the members
+// by name, as the locals they replace.
+struct ApiManagerServer {
+  explicit ApiManagerServer(std::string datasource_backend);
+  std::string backend;
+  TempDir manifests, files;
+  Plexusd plexus;
+  std::string admin;
+  httplib::Client client;
+};
+
+// Once per store backend (each_store_backend()): "ops" on SQLite, then on PostgreSQL.
+struct ApiManagerOnEachBackend : ApiManagerServer {
+  ApiManagerOnEachBackend();
+};
+
+// "ops" on SQLite only, for what does not depend on the datasource's database.
+struct ApiManagerOnSqlite : ApiManagerServer {
+  ApiManagerOnSqlite() : ApiManagerServer("sqlite") {}
+};
 
 }  // namespace plexus::test
