@@ -117,7 +117,8 @@ void WorkerPool::watch_for_blocked() {
 WorkerPool::Load WorkerPool::load() const {
   std::lock_guard lock(mutex_);
   Load load{.blocked = blocked_, .queued = tasks_.size()};
-  load.busy = static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& slot) { return slot.running; }));
+  load.busy = static_cast<std::size_t>(
+      std::count_if(slots_.begin(), slots_.end(), [](const Slot& slot) { return slot.running; }));
   return load;
 }
 

@@ -32,14 +32,17 @@ class BatchRunner {
   }
 
   std::string row_error() const {
-    return "row " + std::to_string(rows_) + " must be an array of " + std::to_string(columns_.size()) + " values";
+    return "row " + std::to_string(rows_) + " must be an array of " + std::to_string(columns_.size()) +
+           " values";
   }
 
   void run(const std::vector<json>& row) {
     if (row.size() != columns_.size()) throw SqlParameterError(row_error());
     if (!transaction_) {
       transaction_.emplace(session_);
-      if (session_.get_backend_name() == "sqlite3") sqlite_ = std::make_unique<SqliteBatch>(session_, sql_, columns_);
+      if (session_.get_backend_name() == "sqlite3") {
+        sqlite_ = std::make_unique<SqliteBatch>(session_, sql_, columns_);
+      }
     }
     if (sqlite_) {
       changed_ += sqlite_->run(row);
@@ -115,7 +118,9 @@ class BatchReader final : public nlohmann::json_sax<json> {
     if (section_ == Section::rows && depth_ == 3) runner_->run(row_);
     return close();
   }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
 
  private:
   enum class Section { other, columns, rows };

@@ -91,7 +91,9 @@ SqliteBatch::SqliteBatch(soci::session& session, const std::string& sql, const s
   if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &statement_, nullptr) != SQLITE_OK) {
     fail(db_, "cannot prepare the statement");
   }
-  for (const auto& column : columns) indexes_.push_back(sqlite3_bind_parameter_index(statement_, (":" + column).c_str()));
+  for (const auto& column : columns) {
+    indexes_.push_back(sqlite3_bind_parameter_index(statement_, (":" + column).c_str()));
+  }
 }
 
 SqliteBatch::~SqliteBatch() { sqlite3_finalize(statement_); }

@@ -156,18 +156,22 @@ class RowsWriter final : public nlohmann::json_sax<json> {
     return true;
   }
   bool top_key(const std::string& name) {
-    section_ = name == "columns" ? Section::columns
-               : name == "rows"  ? Section::rows
+    section_ = name == "columns"     ? Section::columns
+               : name == "rows"      ? Section::rows
                : name == "truncated" ? Section::truncated
                                      : Section::other;
     if (section_ == Section::other) return true;
-    auto& seen = section_ == Section::columns ? seen_columns_ : section_ == Section::rows ? seen_rows_ : seen_truncated_;
+    auto& seen = section_ == Section::columns ? seen_columns_
+                 : section_ == Section::rows  ? seen_rows_
+                                              : seen_truncated_;
     if (seen) return give_up();  // the tree keeps the last of a repeated key
     seen = true;
     if (section_ == Section::rows) {
       auto sorted = names_;
       std::sort(sorted.begin(), sorted.end());
-      if (!seen_columns_ || std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) return give_up();
+      if (!seen_columns_ || std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+        return give_up();
+      }
     }
     return true;
   }

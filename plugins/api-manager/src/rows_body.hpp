@@ -8,7 +8,7 @@
 namespace plexus::api_manager {
 
 struct RowsBody {
-  std::string text;        // {"rows":[{column: value, ...}, ...],"truncated":bool}
+  std::string text;  // {"rows":[{column: value, ...}, ...],"truncated":bool}
   std::int64_t rows = 0;
   bool streamed = false;  // written straight from the answer's text, not through a tree
 };
