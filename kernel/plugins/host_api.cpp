@@ -13,7 +13,7 @@
 #include "kernel/plugins/runtime.hpp"
 #include "kernel/store/json_batch.hpp"
 #include "kernel/store/json_sql.hpp"
-#include "kernel/store/migrations.hpp"
+#include "kernel/store/migration_list.hpp"
 
 namespace plexus::plugins {
 namespace {
@@ -851,23 +851,9 @@ plexus_status db_migrate(plexus_host* host, plexus_str migrations_json) {
   if (!generation) return fail(PLEXUS_ERR_INVALID, "db_migrate without a host");
   auto* database = database_of(*generation);
   if (!database) return fail(PLEXUS_ERR_UNAVAILABLE, "this host has no database");
-  const auto list = nlohmann::json::parse(view(migrations_json), nullptr, false);
-  if (!list.is_array()) return fail(PLEXUS_ERR_INVALID, "db_migrate: migrations_json must be a JSON array");
-  std::vector<store::Migration> migrations;
-  for (const auto& item : list) {
-    if (!item.is_object() || !item.contains("version") || !item["version"].is_number_integer() ||
-        !item.contains("statements") || !item["statements"].is_array()) {
-      return fail(PLEXUS_ERR_INVALID, "db_migrate: each migration needs an integer \"version\" and \"statements\"");
-    }
-    store::Migration migration{item["version"].get<int>(), item.value("description", std::string()), {}};
-    for (const auto& statement : item["statements"]) {
-      if (!statement.is_string()) return fail(PLEXUS_ERR_INVALID, "db_migrate: statements must be strings");
-      migration.statements.push_back(statement.get<std::string>());
-    }
-    migrations.push_back(std::move(migration));
-  }
   try {
-    store::migrate(*database, "plugin:" + generation->name(), migrations);
+    store::migrate(*database, "plugin:" + generation->name(),
+                   store::migration_list(view(migrations_json), database->backend()));
   } catch (const std::exception& e) {
     return fail(PLEXUS_ERR_INVALID, e.what());
   }

@@ -12,6 +12,7 @@
 #include "kernel/http/server.hpp"
 #include "kernel/plugins/plugin_host.hpp"
 #include "kernel/store/migrations.hpp"
+#include "tests/support/postgres_db.hpp"
 #include "tests/support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -27,7 +28,9 @@ std::string manifest(const std::string& name, const std::string& library, const 
 
 // A server, a router and a plugin host over a temporary manifests directory.
 struct Fixture {
-  explicit Fixture(bool watch = false, std::chrono::milliseconds drain_timeout = 5s) {
+  explicit Fixture(bool watch = false, std::chrono::milliseconds drain_timeout = 5s,
+                   const std::string& backend = "sqlite")
+      : database({.url = plexus::test::fresh_store_url(backend, dir), .pool_size = 2}) {
     options.listeners[0].port = 0;
     options.workers = 4;
     server = std::make_unique<plexus::http::Server>(options, router, registry);
@@ -71,7 +74,7 @@ struct Fixture {
   }
 
   TempDir dir;
-  plexus::store::Database database{{.url = "sqlite:" + (dir.path() / "plexus.db").string(), .pool_size = 2}};
+  plexus::store::Database database;
   std::filesystem::path manifests;
   plexus::metrics::Registry registry;
   plexus::http::Router router;
@@ -413,7 +416,8 @@ TEST_CASE("plugin admin routes refuse unknown plugins and actions", "[plugins]")
 }
 
 TEST_CASE("plugins keep their own tables in the kernel database with bound values", "[plugins][database]") {
-  Fixture f;
+  const plexus::test::StoreBackend backend;
+  Fixture f(false, 5s, backend.name());
   f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so", "config:\n  database: \"yes\"\n"));
   f.host->start();
   REQUIRE(f.plugin("probe-a")["state"] == "running");
@@ -439,12 +443,43 @@ TEST_CASE("plugins keep their own tables in the kernel database with bound value
   CHECK(refused->status == 400);
   CHECK_THAT(refused->body, Catch::Contains("no_such_column"));
   CHECK_THAT(refused->body, !Catch::Contains("Opal-Harbour-77"));
-  // The migration is recorded under the plugin's own component.
-  CHECK(plexus::store::schema_version(f.database, "plugin:probe-a") == 1);
+  // The migrations are recorded under the plugin's own component; the second ran its
+  // statements for this database only.
+  CHECK(plexus::store::schema_version(f.database, "plugin:probe-a") == 2);
+  CHECK(nlohmann::json::parse(client.Get("/api/v1/probe-a/dialect")->body)["rows"] ==
+        nlohmann::json{{backend.name()}});
   // A reload runs the migrations again: nothing to do, the data stays.
   REQUIRE(f.host->reload("probe-a").ok);
   CHECK(nlohmann::json::parse(client.Get("/api/v1/probe-a/hits?who=kim")->body)["rows"] ==
         nlohmann::json::parse("[[2]]"));
+}
+
+TEST_CASE("a plugin's malformed migrations are refused naming the field, and nothing runs", "[plugins][database]") {
+  Fixture f;
+  f.write_manifest("probe-a.yaml", manifest("probe-a", "libplexus_test_probe_a.so", "config:\n  database: \"yes\"\n"));
+  f.host->start();
+  REQUIRE(f.plugin("probe-a")["state"] == "running");
+  auto client = f.client();
+  const auto refusal = [&client](const std::string& migrations) {
+    const auto response = client.Post("/api/v1/probe-a/migrate", migrations, "application/json");
+    REQUIRE(response);
+    CHECK(response->status == 400);
+    return nlohmann::json::parse(response->body)["message"].get<std::string>();
+  };
+  // One dialect alone would leave the other database without the table.
+  CHECK(refusal(R"j([{"version":3,"sqlite":["CREATE TABLE probe_a_one (x TEXT)"]}])j") ==
+        R"(db_migrate: migration 3 needs "statements", or both "sqlite" and "postgresql")");
+  CHECK(refusal(R"j([{"version":3,"statements":"CREATE TABLE probe_a_one (x TEXT)"}])j") ==
+        R"(db_migrate: migration 3: "statements" must be an array of strings)");
+  CHECK(refusal(R"([{"version":3,"statements":[],"postgresql":{"a":1}}])") ==
+        R"(db_migrate: migration 3: "postgresql" must be an array of strings)");
+  CHECK(refusal(R"([{"version":3,"sqlite":[42],"postgresql":[]}])") ==
+        "db_migrate: migration 3: statements must be strings");
+  CHECK(refusal(R"([{"statements":[]}])") == R"(db_migrate: each migration needs an integer "version")");
+  CHECK(refusal(R"([{"version":3,"description":7,"statements":[]}])") ==
+        R"(db_migrate: migration 3: "description" must be a string)");
+  CHECK(plexus::store::schema_version(f.database, "plugin:probe-a") == 2);
+  CHECK(client.Get("/api/v1/probe-a/hits?who=kim")->status == 200);  // still serving
 }
 
 TEST_CASE("tools follow their plugin's generation and run with the caller's permissions", "[plugins][tools]") {

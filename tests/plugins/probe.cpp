@@ -35,8 +35,29 @@ std::string json_quote(std::string_view text) {
 void add_database_routes(plexus::sdk::Host& h, const std::string& prefix) {
   std::string table = PROBE_NAME "_hits";
   for (auto& c : table) c = c == '-' ? '_' : c;
+  // Version 2 has one statement list per database: the table records which one ran it.
+  const auto dialect_statements = [&table](const std::string& backend) {
+    return R"json(["CREATE TABLE )json" + table + R"json(_dialect (name TEXT NOT NULL)", "INSERT INTO )json" +
+           table + R"json(_dialect (name) VALUES (')json" + backend + R"json(')"])json";
+  };
   h.db_migrate(R"json([{"version":1,"description":"hits","statements":["CREATE TABLE )json" + table +
-               R"json( (who TEXT NOT NULL)"]}])json");
+               R"json( (who TEXT NOT NULL)"]}, {"version":2,"description":"dialect","sqlite":)json" +
+               dialect_statements("sqlite") + R"json(,"postgresql":)json" + dialect_statements("postgresql") +
+               "}]");
+  h.route("GET", prefix + "/dialect", plexus::sdk::kPublic,
+          [&h, table](const plexus::sdk::Request&, plexus::sdk::Response& res) {
+            res.json(200, h.db_query("SELECT name FROM " + table + "_dialect"));
+          });
+  // Migrations as the body gives them, to check how malformed lists are refused.
+  h.route("POST", prefix + "/migrate", plexus::sdk::kPublic,
+          [&h](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
+            try {
+              h.db_migrate(std::string(req.body()));
+              res.text(200, "migrated");
+            } catch (const plexus::sdk::Error& e) {
+              res.json(400, "{\"status\":" + std::to_string(e.status()) + ",\"message\":" + json_quote(e.what()) + "}");
+            }
+          });
   h.route("POST", prefix + "/hits", plexus::sdk::kPublic,
           [&h, table](const plexus::sdk::Request& req, plexus::sdk::Response& res) {
             const auto changed = h.db_exec("INSERT INTO " + table + " (who) VALUES (:who)",

@@ -16,7 +16,8 @@ using std::chrono::system_clock;
 
 // The plugin's tables (one migration list per plugin, so the canary's table is here too).
 // SQL written once for SQLite and PostgreSQL (abi.h db_migrate): TEXT, BIGINT, INTEGER and
-// DOUBLE PRECISION columns, ids chosen by the plugin, times as ISO-8601 text.
+// DOUBLE PRECISION columns, ids chosen by the plugin, times as ISO-8601 text. Version 4 is
+// SQLite's alone: there INTEGER PRIMARY KEY is the rowid (64-bit), not a second index.
 constexpr std::string_view kMigrations = R"json([
   {"version": 1, "description": "execution log: one row per run, one per workflow step",
    "statements": [
@@ -32,7 +33,17 @@ constexpr std::string_view kMigrations = R"json([
   {"version": 3, "description": "API schedules as their editors gave them (api_jobs.hpp), since the SDK cannot list kernel schedules",
    "statements": [
      "CREATE TABLE api_manager_schedules (tenant_id TEXT NOT NULL, api_id TEXT NOT NULL, name TEXT NOT NULL, schedule TEXT NOT NULL, cron TEXT NOT NULL, zone TEXT NOT NULL, stage TEXT NOT NULL, params TEXT NOT NULL, priority INTEGER NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (tenant_id, api_id, name))"
-   ]}
+   ]},
+  {"version": 4, "description": "SQLite: the run's id is the rowid, one B-tree less to write per run",
+   "sqlite": [
+     "CREATE TABLE api_manager_exec_log_v4 (id INTEGER PRIMARY KEY, tenant_id TEXT NOT NULL, api_id TEXT NOT NULL, revision BIGINT NOT NULL, stage TEXT NOT NULL, caller TEXT NOT NULL, request_id TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, params TEXT NOT NULL, status INTEGER NOT NULL, error_class TEXT NOT NULL, error TEXT NOT NULL, duration_ms DOUBLE PRECISION NOT NULL, row_count BIGINT NOT NULL, started_at TEXT NOT NULL, step_count INTEGER NOT NULL)",
+     "INSERT INTO api_manager_exec_log_v4 (id, tenant_id, api_id, revision, stage, caller, request_id, method, path, params, status, error_class, error, duration_ms, row_count, started_at, step_count) SELECT id, tenant_id, api_id, revision, stage, caller, request_id, method, path, params, status, error_class, error, duration_ms, row_count, started_at, step_count FROM api_manager_exec_log",
+     "DROP TABLE api_manager_exec_log",
+     "ALTER TABLE api_manager_exec_log_v4 RENAME TO api_manager_exec_log",
+     "CREATE INDEX api_manager_exec_log_tenant ON api_manager_exec_log (tenant_id, id)",
+     "CREATE INDEX api_manager_exec_log_api ON api_manager_exec_log (tenant_id, api_id, id)"
+   ],
+   "postgresql": []}
 ])json";
 
 constexpr std::string_view kColumns =
@@ -246,6 +257,8 @@ std::chrono::milliseconds exec_log_retention(const nlohmann::json& config) {
 }
 
 // ---- the log ----------------------------------------------------------------------------
+
+std::string_view schema_migrations() { return kMigrations; }
 
 ExecLog::ExecLog(sdk::Host& host) : host_(host) {
   host_.db_migrate(kMigrations);

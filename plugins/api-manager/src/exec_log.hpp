@@ -64,6 +64,10 @@ inline constexpr std::size_t kMaxErrorText = 2000;
 // The stored parameters as a whole: beyond this, {"_truncated": true, "bytes": n}.
 inline constexpr std::size_t kMaxParamsBytes = 16 * 1024;
 
+// The plugin's schema as db_migrate takes it (every table of the plugin, versions 1..N),
+// for tests that start from an older version.
+std::string_view schema_migrations();
+
 class ExecLog {
  public:
   // Brings the tables up to date (db_migrate); throws sdk::Error when that fails.

@@ -109,6 +109,47 @@ TEST_CASE("a run is recorded with every field and its steps, and read back") {
   CHECK(steps[1].at("error") == "webhook answered 502");
 }
 
+TEST_CASE("runs written before schema version 4 are kept by the upgrade, and on SQLite the id is the rowid") {
+  plexus::test::StoreBackend backend;
+  plexus::test::TempDir dir;
+  StoreHost store{backend.fresh_url(dir)};
+  auto older = nlohmann::json::parse(schema_migrations());
+  REQUIRE(older.size() >= 4);
+  older.erase(older.begin() + 3, older.end());
+  store.host().db_migrate(older.dump());
+  const auto sqlite = backend.name() == "sqlite";
+  const auto id_indexes = [&store] {
+    return nlohmann::json::parse(store.host().db_query("SELECT COUNT(*) AS n FROM sqlite_master WHERE "
+                                                       "name LIKE 'sqlite_autoindex_api_manager_exec_log%'"))
+        .at("rows")[0][0];
+  };
+  if (sqlite) CHECK(id_indexes() == 1);  // BIGINT PRIMARY KEY: an index beside the table
+  // A run as release 3 of the schema holds it.
+  const std::int64_t before = 1700000000000000;
+  store.host().db_exec(
+      "INSERT INTO api_manager_exec_log (id, tenant_id, api_id, revision, stage, caller, request_id, method, path, "
+      "params, status, error_class, error, duration_ms, row_count, started_at, step_count) VALUES (:id, 'default', "
+      "'servers', 3, 'production', 'user:alice', 'req-1', 'GET', '/runtime/ops/servers', '{\"id\":42}', 200, '', "
+      "'', 1.5, 1, :at, 0)",
+      nlohmann::json{{"id", before}, {"at", format_utc(system_clock::now())}}.dump());
+
+  ExecLog log{store.host()};
+  const auto kept = log.get("default", before);
+  REQUIRE(kept);
+  CHECK(kept->at("api_id") == "servers");
+  CHECK(kept->at("params") == nlohmann::json{{"id", 42}});
+  const auto after = log.record(run("racks"));
+  REQUIRE(after);
+  CHECK(*after > before);
+  CHECK(ids_of(log.browse("default", {})) == std::vector<std::int64_t>{*after, before});
+  CHECK(ids_of(log.browse("default", ExecFilter{.api_id = "servers"})) == std::vector<std::int64_t>{before});
+  if (sqlite) {
+    CHECK(id_indexes() == 0);
+    CHECK(nlohmann::json::parse(store.host().db_query("SELECT COUNT(*) FROM api_manager_exec_log WHERE rowid = id"))
+              .at("rows")[0][0] == 2);
+  }
+}
+
 TEST_CASE("text reaches the log as it was: quotes, newlines, non-ASCII, and bad UTF-8 as U+FFFD") {
   Fixture f;
   auto record = run("servers", 500);

@@ -11,7 +11,7 @@
 #include "kernel/store/database.hpp"
 #include "kernel/store/json_batch.hpp"
 #include "kernel/store/json_sql.hpp"
-#include "kernel/store/migrations.hpp"
+#include "kernel/store/migration_list.hpp"
 
 // The handle plugin code passes back with every host call.
 struct plexus_host {
@@ -164,17 +164,9 @@ std::optional<nlohmann::json> parameters(plexus_str params_json) {
 
 plexus_status host_db_migrate(plexus_host* handle, plexus_str migrations_json) {
   auto& state = state_of(handle);
-  const auto list = nlohmann::json::parse(text(migrations_json), nullptr, false);
-  if (!list.is_array()) return fail(PLEXUS_ERR_INVALID, "db_migrate: migrations_json must be a JSON array");
-  std::vector<store::Migration> migrations;
   try {
-    for (const auto& item : list) {
-      store::Migration migration{item.at("version").get<int>(), item.value("description", std::string()), {}};
-      for (const auto& statement : item.at("statements"))
-        migration.statements.push_back(statement.get<std::string>());
-      migrations.push_back(std::move(migration));
-    }
-    store::migrate(*state.database, "plugin:" + state.plugin, migrations);
+    store::migrate(*state.database, "plugin:" + state.plugin,
+                   store::migration_list(text(migrations_json), state.database->backend()));
   } catch (const std::exception& e) {
     return fail(PLEXUS_ERR_INVALID, e.what());
   }

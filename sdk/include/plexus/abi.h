@@ -365,7 +365,10 @@ typedef struct plexus_host_api {
    * [{"version":1,"description":"...","statements":["CREATE TABLE ...", ...]}, ...]
    * numbered 1..N; each runs once, in a transaction, recorded as component
    * "plugin:<name>". SQL must run on SQLite and PostgreSQL; name your tables with
-   * your plugin's name as prefix and give every tenant-owned table a tenant_id. */
+   * your plugin's name as prefix and give every tenant-owned table a tenant_id.
+   * A migration may give "sqlite" and "postgresql" lists, used on that database
+   * instead of "statements"; one without "statements" needs both. Hosts before
+   * SDK 0.6.2 refuse such a migration (PLEXUS_ERR_INVALID). */
   plexus_status (*db_migrate)(plexus_host* host, plexus_str migrations_json);
   /* Runs a query. Values are bound, never spliced: ":name" in `sql`, params_json
    * {"name": value}. Writes {"columns":[...],"rows":[[...],...],"truncated":bool},

@@ -28,7 +28,7 @@
 
 #include "plexus/abi.h"
 
-#define PLEXUS_SDK_VERSION "0.6.1"
+#define PLEXUS_SDK_VERSION "0.6.2"
 
 namespace plexus::sdk {
 
