@@ -117,10 +117,17 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
                                                      const ImportOptions& options) {
   const auto entries = read_bundle(kinds_, caller, bundle, options);
   const std::string& reason = options.reason;
-  // Save hooks run outside the transaction, each against the revision read here (0: none
-  // yet); the transaction then writes only what was checked against the same revision.
+  // Save hooks run outside the transaction, each against the revision and deleted state read
+  // here (revision 0: none yet); the transaction then writes only what was checked against the
+  // same state. A delete keeps the revision, so the state is needed too: otherwise a resource
+  // deleted meanwhile would come back without a restore check.
   // The hooks run without holding a pooled session: they may read through the store.
-  std::vector<std::optional<std::int64_t>> checked(entries.size());
+  struct Checked {
+    std::int64_t revision = 0;
+    bool deleted = false;
+    bool operator==(const Checked&) const = default;
+  };
+  std::vector<std::optional<Checked>> checked(entries.size());
   const auto hooked = [](const BundleEntry& entry) { return entry.kind && entry.kind->kind.check_save; };
   if (std::any_of(entries.begin(), entries.end(), hooked)) {
     struct Save {
@@ -138,7 +145,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
         const auto row = load_row(sql, caller.tenant, kind.kind.name, entry.id, false);
         if (!row) {
           saves.push_back({i, "import", entry.content, nullptr});
-          checked[i] = 0;
+          checked[i] = Checked{};
           continue;
         }
         if (options.create_only) continue;  // skipped below
@@ -149,7 +156,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
           // The same content brings a deleted resource back: a restore, asked as one.
           saves.push_back({i, "restore", kind.shown(current.content), nullptr});
         }
-        checked[i] = row->revision;
+        checked[i] = Checked{row->revision, row->deleted};
       }
     }
     for (const auto& save : saves) {
@@ -162,8 +169,10 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
     std::vector<ImportItem> items;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const auto& entry = entries[i];
-      const auto require_checked = [&](std::int64_t current) {
-        if (hooked(entry) && checked[i] != current) changed_while_checking(entry.kind_name, entry.id);
+      const auto require_checked = [&](std::int64_t revision, bool deleted) {
+        if (hooked(entry) && checked[i] != Checked{revision, deleted}) {
+          changed_while_checking(entry.kind_name, entry.id);
+        }
       };
       if (!entry.kind) {
         items.push_back({entry.kind_name, entry.id, 0, "unknown_kind"});
@@ -178,7 +187,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
         continue;
       }
       if (!row) {
-        require_checked(0);
+        require_checked(0, false);
         row = insert_resource(sql, caller, name, entry.id);
         const auto shown = kind.shown(append_revision(sql, kind, caller, *row, entry.content, reason).content);
         audit(sql, caller, "create", name, entry.id, nullptr,
@@ -186,8 +195,9 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
         item.outcome = "created";
       } else {
         const auto current = existing_revision(sql, caller.tenant, name, entry.id, row->revision);
+        const bool was_deleted = row->deleted;
         if (row->deleted) {
-          require_checked(row->revision);
+          require_checked(row->revision, true);
           row->deleted = false;
           row->updated_by = caller.actor();
           row->updated_at = store::utc_now();
@@ -198,7 +208,7 @@ std::vector<ImportItem> ResourceStore::import_bundle(const auth::Caller& caller,
         }
         // Compared in stored form: a secret placeholder keeps the stored value.
         if (current.hash != content_hash(kind.sealed(entry.content, current.content, caller.tenant, entry.id))) {
-          require_checked(row->revision);
+          require_checked(row->revision, was_deleted);
           const auto shown = kind.shown(append_revision(sql, kind, caller, *row, entry.content, reason).content);
           audit(sql, caller, "update", name, entry.id,
                 {{"revision", current.number}, {"content", kind.shown(current.content)}},

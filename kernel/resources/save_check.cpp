@@ -17,11 +17,19 @@ std::string refused_change(std::string_view operation) {
   return "saved";
 }
 
+// The field at fault in the error: within an import, the item's pointer; for a delete or a
+// restore, the id (the caller sent no content); otherwise the content sent.
+std::string field_at_fault(std::string_view operation, const std::string& pointer_prefix) {
+  if (!pointer_prefix.empty()) return pointer_prefix;
+  return operation == "delete" || operation == "restore" ? "id" : "content";
+}
+
 }  // namespace
 
 void RegisteredKind::require_save_allowed(const SaveCheck& check, const std::string& pointer_prefix) const {
   if (!kind.check_save) return;
   const auto done = refused_change(check.operation);
+  const auto field = field_at_fault(check.operation, pointer_prefix);
   SaveVerdict verdict;
   try {
     verdict = kind.check_save(check);
@@ -31,11 +39,11 @@ void RegisteredKind::require_save_allowed(const SaveCheck& check, const std::str
                                  kind.name, check.id, check.tenant, e.what());
     throw http::HttpError(500, "save_check_failed",
                           "the save check of kind '" + kind.name + "' failed, so nothing was " + done + ": " + e.what(),
-                          {{"field", pointer_prefix.empty() ? std::string("content") : pointer_prefix}});
+                          {{"field", field}});
   }
   if (!verdict.denied.empty()) {
     throw http::HttpError(403, "forbidden", verdict.denied,
-                          {{"field", pointer_prefix.empty() ? std::string("content") : pointer_prefix}});
+                          {{"field", field}});
   }
   if (verdict.problems.empty()) return;
   nlohmann::json listed = nlohmann::json::array();
@@ -47,7 +55,7 @@ void RegisteredKind::require_save_allowed(const SaveCheck& check, const std::str
                         "the " + kind.name + " cannot be " + done + ": " +
                             (first.pointer.empty() ? std::string() : pointer_prefix + first.pointer + ": ") +
                             first.message,
-                        {{"field", pointer_prefix.empty() ? std::string("content") : pointer_prefix},
+                        {{"field", field},
                          {"problems", std::move(listed)}});
 }
 

@@ -138,12 +138,14 @@ TEST_CASE("a save hook that refuses a delete leaves the resource live, and a res
   CHECK(error.status() == 403);
   CHECK(error.code() == "forbidden");
   CHECK(std::string(error.what()) == "mallory may not save memos");
+  CHECK(error.details()["field"] == "id");  // a delete sends no content
   CHECK_FALSE(f.store.get(f.alice, "memo", "m1").deleted);
 
   f.refused_word = "keep";
   error = error_of([&] { f.store.remove(f.alice, "memo", "m1", std::nullopt, ""); });
   CHECK(error.status() == 422);
   CHECK(std::string(error.what()).find("cannot be deleted") != std::string::npos);
+  CHECK(error.details()["field"] == "id");
   CHECK(f.stored("m1") == memo("keep"));
 
   f.refused_word = "bad";
@@ -157,6 +159,7 @@ TEST_CASE("a save hook that refuses a delete leaves the resource live, and a res
   error = error_of([&] { f.store.restore(f.alice, "memo", "m1", ""); });
   CHECK(error.status() == 422);
   CHECK(std::string(error.what()).find("cannot be restored") != std::string::npos);
+  CHECK(error.details()["field"] == "id");
   CHECK(f.store.get(f.alice, "memo", "m1", true).deleted);
 
   // A hook that fails refuses too (500), and the resource stays as it was.
@@ -301,6 +304,30 @@ TEST_CASE("an import that brings a deleted resource back unchanged asks the save
   REQUIRE(items.size() == 1);
   CHECK(items[0].outcome == "restored");
   CHECK_FALSE(f.store.get(f.alice, "memo", "m1").deleted);
+}
+
+TEST_CASE("an import is refused with 409 changed when a resource it would leave as it is was deleted meanwhile",
+          "[resources]") {
+  plexus::test::StoreBackend backend;
+  Fixture f(backend);
+  f.store.create(f.alice, "memo", "m1", memo("same"), "");
+  const json bundle = {{"format", "plexus-bundle/1"},
+                       {"resources",
+                        {{{"kind", "memo"}, {"id", "m1"}, {"content", memo("same")}},
+                         {{"kind", "memo"}, {"id", "m2"}, {"content", memo("new")}}}}};
+  // m1 is live and unchanged when the hooks run (nothing to ask for it); deleted before the
+  // write, the import would bring it back unasked: a delete keeps the revision number.
+  f.during_check = [&] { f.store.remove(f.alice, "memo", "m1", std::nullopt, ""); };
+  const auto error = error_of([&] { f.store.import_bundle(f.alice, bundle); });
+  CHECK(error.status() == 409);
+  CHECK(error.code() == "changed");
+  CHECK(f.store.get(f.alice, "memo", "m1", true).deleted);
+  CHECK(error_of([&] { f.store.get(f.alice, "memo", "m2"); }).status() == 404);
+  // Imported again, it is asked as the restore it is.
+  f.seen.clear();
+  CHECK(error_of([&] { f.store.import_bundle(f.mallory, bundle); }).status() == 403);
+  REQUIRE_FALSE(f.seen.empty());
+  CHECK(f.seen[0].operation == "restore");
 }
 
 TEST_CASE("bootstrap bundles reach the save hook without a caller, and only for what they create",
