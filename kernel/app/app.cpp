@@ -200,7 +200,15 @@ App::App(config::Config config, std::string admin_password) : config_(std::move(
   if (!admin_password.empty()) log::add_secret(admin_password);
   generated_admin_password_ = identity_->bootstrap(admin_password);
   if (generated_admin_password_) log::add_secret(*generated_admin_password_);
-  identity_->register_routes(router_);
+  // Plugins start later; the catalogue asks them each time it is listed.
+  identity_->register_routes(router_, [this] {
+    std::vector<identity::PluginPermission> listed;
+    if (!plugins_) return listed;
+    for (const auto& [plugin, permissions] : plugins_->declared_permissions()) {
+      for (const auto& p : permissions) listed.push_back({p.permission, p.description, plugin});
+    }
+    return listed;
+  });
   audit::register_audit_routes(router_, *audit_);
   const auto& log_file = log_options_of(config_).file;
   register_log_routes(router_, log_file, audit_.get());

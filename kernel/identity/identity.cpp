@@ -101,9 +101,10 @@ std::optional<std::string> Identity::bootstrap(const std::string& admin_password
 
 std::shared_ptr<http::Authenticator> Identity::authenticator() { return impl_->authenticator; }
 
-void Identity::register_routes(http::Router& router) {
+void Identity::register_routes(http::Router& router, PluginPermissionSource plugin_permissions) {
   auto& s = impl_->services;
   s.router = &router;
+  s.plugin_permissions = std::move(plugin_permissions);
   std::vector<http::Route> routes;
   for (auto group : {auth_routes(s), user_routes(s), role_routes(s), tenant_routes(s), api_key_routes(s),
                      share_link_routes(s), login_history_routes(s)}) {

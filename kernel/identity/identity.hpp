@@ -14,6 +14,7 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/auth/caller.hpp"
 #include "kernel/http/access.hpp"
+#include "kernel/identity/kernel_permissions.hpp"
 #include "kernel/http/router.hpp"
 #include "kernel/store/database.hpp"
 
@@ -70,8 +71,9 @@ class Identity {
   std::shared_ptr<http::Authenticator> authenticator();
 
   // /api/v1/auth/* and /api/v1/admin/{users,roles,permissions,tenants,api-keys,
-  // share-links,login-history}.
-  void register_routes(http::Router& router);
+  // share-links,login-history}. The permission catalogue lists the kernel's permissions,
+  // the routes' and what `plugin_permissions` answers when it is called.
+  void register_routes(http::Router& router, PluginPermissionSource plugin_permissions = {});
 
   struct Impl;
 

@@ -2,6 +2,7 @@
 // declare the rest; GET /api/v1/admin/permissions lists both.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,5 +13,12 @@ struct PermissionInfo {
 };
 
 const std::vector<PermissionInfo>& kernel_permissions();
+
+// A permission a running plugin checks itself, beyond its routes' own, as its metadata
+// declares it (plugins/metadata.hpp); asked for each time the catalogue is listed.
+struct PluginPermission {
+  std::string permission, description, plugin;
+};
+using PluginPermissionSource = std::function<std::vector<PluginPermission>()>;
 
 }  // namespace plexus::identity

@@ -119,6 +119,13 @@ Response list_permissions(Services& s, Request&) {
   std::map<std::string, Entry> catalogue;
   for (const auto& known : kernel_permissions())
     catalogue[known.permission] = {known.description, "kernel", {}};
+  // A plugin's own checks are listed by the plugin that declares them; the kernel's words win.
+  if (s.plugin_permissions) {
+    for (const auto& declared : s.plugin_permissions()) {
+      auto& entry = catalogue[declared.permission];
+      if (entry.owner.empty()) entry = {declared.description, declared.plugin, {}};
+    }
+  }
   if (s.router != nullptr) {
     for (const auto& route : s.router->routes()) {
       const auto& permission = route->permission;

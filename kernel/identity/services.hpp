@@ -10,6 +10,7 @@
 #include "kernel/identity/api_keys.hpp"
 #include "kernel/identity/directory.hpp"
 #include "kernel/identity/identity.hpp"
+#include "kernel/identity/kernel_permissions.hpp"
 #include "kernel/identity/login_guard.hpp"
 #include "kernel/identity/oidc.hpp"
 #include "kernel/identity/sessions.hpp"
@@ -31,6 +32,7 @@ struct Services {
   ShareLinks share_links;
   OidcVerifier oidc;
   const http::Router* router = nullptr;  // set by register_routes; read for the permission list
+  PluginPermissionSource plugin_permissions;  // set by register_routes; may be empty
 
   // One audit row for something `caller` did; before/after are the JSON views, which
   // never hold password or key hashes.

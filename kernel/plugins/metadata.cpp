@@ -316,6 +316,45 @@ std::string clean_parse_error(const std::string& what) {
   return what;
 }
 
+bool valid_permission_name(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name[0] < 'a' || name[0] > 'z') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
+// "permissions": [{"permission": "api.execute", "description": "..."}, ...], each named once.
+template <class Fail>
+std::vector<DeclaredPermission> declared_permissions(const nlohmann::json& list, const Fail& fail) {
+  if (!list.is_array()) {
+    throw fail("expected metadata field 'permissions' (an array of {permission, description}), got " +
+               describe(list));
+  }
+  std::vector<DeclaredPermission> permissions;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto& item = list[i];
+    const auto at = "metadata field 'permissions[" + std::to_string(i) + "]'";
+    if (!item.is_object() || !item.contains("permission") || !item["permission"].is_string() ||
+        !item.contains("description") || !item["description"].is_string()) {
+      throw fail("expected " + at + " to be {\"permission\": string, \"description\": string}, got " +
+                 describe(item));
+    }
+    DeclaredPermission permission{item["permission"].get<std::string>(), item["description"].get<std::string>()};
+    if (!valid_permission_name(permission.permission)) {
+      throw fail("expected " + at + " to name a permission ([a-z][a-z0-9_.-]*, at most 128), got '" +
+                 permission.permission + "'");
+    }
+    for (const auto& earlier : permissions) {
+      if (earlier.permission == permission.permission) {
+        throw fail("expected each permission once in metadata field 'permissions', got '" +
+                   permission.permission + "' twice");
+      }
+    }
+    permissions.push_back(std::move(permission));
+  }
+  return permissions;
+}
+
 }  // namespace
 
 bool valid_plugin_name(std::string_view name) {
@@ -408,6 +447,9 @@ PluginMetadata parse_metadata(std::string_view json_text, const std::string& ori
       throw fail("expected metadata field 'config_schema' (a JSON Schema object), got " + describe(*schema));
     }
     metadata.config_schema = *schema;
+  }
+  if (auto declared = raw.find("permissions"); declared != raw.end()) {
+    metadata.permissions = declared_permissions(*declared, fail);
   }
 
   if (metadata.abi_major != host_abi_major) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,13 @@ class MetadataError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A permission a plugin checks itself (beyond its routes' own), with what it allows: listed in
+// the kernel's permission catalogue while the plugin runs, so operators can grant it.
+struct DeclaredPermission {
+  std::string permission;  // [a-z][a-z0-9_.-]*, e.g. "api.execute"
+  std::string description;
+};
+
 struct PluginMetadata {
   std::string name;
   std::string version;      // semantic version, checked by parse_semver
@@ -30,6 +38,7 @@ struct PluginMetadata {
   std::uint32_t abi_major = 0;
   std::uint32_t abi_minor = 0;
   nlohmann::json config_schema;  // JSON Schema of the manifest's `config`; null when none
+  std::vector<DeclaredPermission> permissions;  // "permissions": [{"permission","description"}]
   nlohmann::json raw;            // the whole metadata object as found
 };
 

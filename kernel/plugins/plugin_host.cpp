@@ -554,6 +554,17 @@ nlohmann::json PluginHost::status() const {
   return {{"items", items}, {"errors", scan_errors_}};
 }
 
+std::map<std::string, std::vector<DeclaredPermission>> PluginHost::declared_permissions() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::vector<DeclaredPermission>> declared;
+  for (const auto& [name, record] : records_) {
+    if (record.current && !record.current->metadata().permissions.empty()) {
+      declared[name] = record.current->metadata().permissions;
+    }
+  }
+  return declared;
+}
+
 bool PluginHost::all_running(std::string& reason) const {
   std::lock_guard lock(mutex_);
   for (const auto& [name, record] : records_) {

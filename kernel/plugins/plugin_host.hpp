@@ -105,6 +105,8 @@ class PluginHost {
   nlohmann::json status() const;
   // Readiness: every enabled plugin is running.
   bool all_running(std::string& reason) const;
+  // The permissions each running plugin declares in its metadata, by plugin name.
+  std::map<std::string, std::vector<DeclaredPermission>> declared_permissions() const;
 
   // GET /api/v1/admin/plugins and POST /api/v1/admin/plugins/{name}/{action}.
   void register_admin_routes(http::Router& router);

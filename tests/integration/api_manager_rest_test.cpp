@@ -6,6 +6,8 @@
 // do not exist; editors run the staging revision with X-Plexus-Stage; every run logged.
 #include <algorithm>
 
+#include <map>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -175,6 +177,19 @@ TEST_CASE_METHOD(ApiManagerOnSqlite, "runtime APIs: public, 401, 403, per-API gr
   CHECK(got.body["error"]["code"] == "unauthenticated");
   // Credentials that are not valid are refused even on a public API.
   CHECK(answer_of(client.Get("/runtime/ops/servers/1", bearer("not-a-token"))).status == 401);
+
+  // The permissions the plugin checks itself are in the catalogue operators grant from.
+  const auto catalogue = answer_of(client.Get("/api/v1/admin/permissions", bearer(admin)));
+  REQUIRE(catalogue.status == 200);
+  std::map<std::string, json> listed;
+  for (const auto& item : catalogue.body["items"]) listed[item["permission"].get<std::string>()] = item;
+  for (const char* own : {"api.execute", "api.system.write", "api.service.execute"}) {
+    INFO(own);
+    REQUIRE(listed.count(own) == 1);
+    CHECK(listed[own]["owner"] == "api-manager");
+    CHECK_FALSE(listed[own]["description"].get<std::string>().empty());
+  }
+  CHECK(listed["api.write"]["routes"].size() > 0);  // found on the plugin's routes, as before
 
   // A viewer may not execute; a role granting one API executes that one only.
   const std::string password = "Runtime-Viewer-Pass-31!";

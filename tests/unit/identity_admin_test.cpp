@@ -240,6 +240,39 @@ TEST_CASE("the permission catalogue lists kernel and route permissions", "[ident
   CHECK(by_name.count("authenticated") == 0);
 }
 
+TEST_CASE("the permission catalogue lists what running plugins declare, the kernel's own words first",
+          "[identity][admin][plugins]") {
+  IdentityFixture f;
+  const auto admin = f.admin_token();
+  f.plugin_permissions = {{"notes.publish", "Publish notes", "notes"},
+                          {"admin.users.manage", "a plugin's words", "rogue"},
+                          {"docs.read:{id}", "Read a document", "docs"}};
+  const auto listed = [&] {
+    const auto result = f.get("/api/v1/admin/permissions", admin);
+    REQUIRE(result.status == 200);
+    std::map<std::string, nlohmann::json> by_name;
+    for (const auto& item : result.body.at("items")) by_name[item.at("permission").get<std::string>()] = item;
+    return by_name;
+  };
+  auto by_name = listed();
+  REQUIRE(by_name.count("notes.publish") == 1);
+  CHECK(by_name["notes.publish"] == nlohmann::json{{"permission", "notes.publish"},
+                                                   {"description", "Publish notes"},
+                                                   {"owner", "notes"},
+                                                   {"routes", nlohmann::json::array()}});
+  CHECK(by_name["admin.users.manage"].at("owner") == "kernel");
+  CHECK(by_name["admin.users.manage"].at("description") != "a plugin's words");
+  // A declared permission that a route checks too lists the route under the declaration.
+  CHECK(by_name["docs.read:{id}"].at("owner") == "docs");
+  CHECK(by_name["docs.read:{id}"].at("description") == "Read a document");
+  CHECK(by_name["docs.read:{id}"].at("routes") == nlohmann::json{"GET /api/v1/test/docs/{id}"});
+  // The plugin stops: its declarations go with it.
+  f.plugin_permissions.clear();
+  by_name = listed();
+  CHECK(by_name.count("notes.publish") == 0);
+  CHECK(by_name["docs.read:{id}"].at("owner") == "test");
+}
+
 TEST_CASE("tenant isolation: an admin of tenant b sees nothing of tenant default",
           "[identity][admin][tenants]") {
   IdentityFixture f;

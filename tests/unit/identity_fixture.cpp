@@ -41,7 +41,7 @@ IdentityFixture::IdentityFixture(const std::function<void(identity::IdentityOpti
   audit = std::make_unique<audit::AuditLog>(*database);
   identity = std::make_unique<identity::Identity>(*database, *audit, options);
   REQUIRE_FALSE(identity->bootstrap(kAdminPassword).has_value());
-  identity->register_routes(router);
+  identity->register_routes(router, [this] { return plugin_permissions; });
 
   const auto echo = [](http::Request& request) {
     return http::Response::json(200, caller_json(*request.caller));

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +81,8 @@ class IdentityFixture {
   metrics::Registry registry;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  // What the permission catalogue hears from "running plugins"; change it between requests.
+  std::vector<identity::PluginPermission> plugin_permissions;
 };
 
 }  // namespace plexus::test

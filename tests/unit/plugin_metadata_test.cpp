@@ -69,6 +69,13 @@ fs::path compile(const std::string& name, const std::string& source,
   return out;
 }
 
+// A plugin built from C++ `source` with only the SDK's headers, as an author builds one.
+fs::path compile_with_sdk(const std::string& name, const std::string& source) {
+  const fs::path include = fs::path(PLEXUS_SOURCE_DIR) / "sdk" / "include";
+  return compile(name, source, {"-shared", "-fPIC", "-fvisibility=hidden", "-Wl,-z,defs", "-I" + include.string()},
+                 true);
+}
+
 // A shared library whose .plexus_metadata section holds `json` (plus any extra C).
 fs::path library_with(const std::string& name, const std::string& json, const std::string& extra = "") {
   return compile(name, "__attribute__((section(\".plexus_metadata\"), used)) static const char m[] = " +
@@ -181,6 +188,35 @@ TEST_CASE("sdk_version, compiler and config_schema are optional", "[metadata]") 
   CHECK(metadata.sdk_version.empty());
   CHECK(metadata.compiler.empty());
   CHECK(metadata.config_schema.is_null());
+  CHECK(metadata.permissions.empty());
+}
+
+TEST_CASE("declared permissions are read with what they allow, and bad ones refuse the plugin", "[metadata]") {
+  const std::string head = R"({"name":"notes","version":"1.0.0","abi_major":1,"abi_minor":0,"permissions":)";
+  const auto metadata = parse_metadata(head + R"([{"permission":"notes.publish","description":"Publish notes"},
+      {"permission":"notes.export_all-v2","description":""}]})", "libnotes.so", 1, 0);
+  REQUIRE(metadata.permissions.size() == 2);
+  CHECK(metadata.permissions[0].permission == "notes.publish");
+  CHECK(metadata.permissions[0].description == "Publish notes");
+  CHECK(metadata.permissions[1].permission == "notes.export_all-v2");
+  CHECK(parse_metadata(head + "[]}", "libnotes.so", 1, 0).permissions.empty());
+
+  CHECK_THAT(json_error(head + R"({"notes.publish":"x"}})"),
+             Contains("expected metadata field 'permissions' (an array of {permission, description}), got object"));
+  CHECK_THAT(json_error(head + R"([{"permission":"notes.publish"}]})"),
+             Contains("expected metadata field 'permissions[0]' to be {\"permission\": string, \"description\": "
+                      "string}, got object"));
+  CHECK_THAT(json_error(head + R"([{"permission":"a.b","description":"x"},"c.d"]})"),
+             Contains("metadata field 'permissions[1]'"));
+  for (const char* bad : {"Notes.publish", "notes publish", "1notes", "", "notes.*", "notes.read:{id}"}) {
+    INFO(bad);
+    CHECK_THAT(json_error(head + R"([{"permission":")" + std::string(bad) + R"(","description":"x"}]})"),
+               Contains("expected metadata field 'permissions[0]' to name a permission"));
+  }
+  CHECK_THAT(json_error(head + R"([{"permission":")" + std::string(129, 'a') + R"(","description":"x"}]})"),
+             Contains("to name a permission"));
+  CHECK_THAT(json_error(head + R"([{"permission":"a.b","description":"x"},{"permission":"a.b","description":"y"}]})"),
+             Contains("expected each permission once in metadata field 'permissions', got 'a.b' twice"));
 }
 
 TEST_CASE("files that cannot be read", "[metadata]") {
@@ -527,10 +563,7 @@ TEST_CASE("the SDK macro's metadata round-trips through the section", "[metadata
 class Hello : public plexus::sdk::Plugin {};
 PLEXUS_PLUGIN(Hello, "sdk-hello", "2.3.4-beta.1", "{\"type\":\"object\",\"properties\":{\"greeting\":{\"type\":\"string\",\"default\":\"hi \\\"there\\\"\"}}}")
 )";
-  const fs::path include = fs::path(PLEXUS_SOURCE_DIR) / "sdk" / "include";
-  const fs::path library =
-      compile("libsdk_hello.so", source,
-              {"-shared", "-fPIC", "-fvisibility=hidden", "-Wl,-z,defs", "-I" + include.string()}, true);
+  const fs::path library = compile_with_sdk("libsdk_hello.so", source);
 
   const PluginMetadata metadata = read_metadata(library, PLEXUS_ABI_MAJOR, PLEXUS_ABI_MINOR);
   CHECK(metadata.name == "sdk-hello");
@@ -541,6 +574,7 @@ PLEXUS_PLUGIN(Hello, "sdk-hello", "2.3.4-beta.1", "{\"type\":\"object\",\"proper
   CHECK_FALSE(metadata.compiler.empty());
   CHECK(metadata.config_schema["properties"]["greeting"]["default"] == "hi \"there\"");
   CHECK(metadata.raw["name"] == "sdk-hello");
+  CHECK(metadata.permissions.empty());
 
   // The section holds exactly the descriptor's metadata_json.
   std::unique_ptr<void, int (*)(void*)> handle(::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL), &::dlclose);
@@ -552,6 +586,20 @@ PLEXUS_PLUGIN(Hello, "sdk-hello", "2.3.4-beta.1", "{\"type\":\"object\",\"proper
   CHECK(read_metadata_section(library) == descriptor->metadata_json);
   CHECK(std::string(descriptor->name) == metadata.name);
   CHECK(parse_metadata(descriptor->metadata_json, "descriptor").raw == metadata.raw);
+}
+
+TEST_CASE("PLEXUS_PLUGIN_WITH_PERMISSIONS puts the plugin's own permissions in its metadata", "[metadata][sdk]") {
+  const std::string source = R"(
+#include "plexus/plugin.hpp"
+class Notes : public plexus::sdk::Plugin {};
+PLEXUS_PLUGIN_WITH_PERMISSIONS(Notes, "notes", "1.0.0", "{}",
+    "[{\"permission\":\"notes.publish\",\"description\":\"Publish notes\"}]")
+)";
+  const fs::path library = compile_with_sdk("libsdk_notes.so", source);
+  const auto metadata = read_metadata(library, PLEXUS_ABI_MAJOR, PLEXUS_ABI_MINOR);
+  REQUIRE(metadata.permissions.size() == 1);
+  CHECK(metadata.permissions[0].permission == "notes.publish");
+  CHECK(metadata.permissions[0].description == "Publish notes");
 }
 
 TEST_CASE("parse_metadata checks JSON from any origin", "[metadata]") {

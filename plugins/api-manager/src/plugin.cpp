@@ -89,10 +89,18 @@ class ApiManagerPlugin : public sdk::Plugin {
 
 }  // namespace plexus::api_manager
 
-PLEXUS_PLUGIN(
+// The permissions checked in the plugin's code rather than on a route (those the
+// catalogue finds itself): for custom roles, with `:<id>` for one API or service.
+PLEXUS_PLUGIN_WITH_PERMISSIONS(
     plexus::api_manager::ApiManagerPlugin, "api-manager", "0.1.0",
     "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"
     "\"exec_log_retention\":{\"type\":\"string\",\"pattern\":\"^[0-9]+(ms|s|m|h|d)$\","
     "\"description\":\"How long runs stay in the execution log, such as 30d\"},"
     "\"route_cache_ttl_ms\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":600000,"
-    "\"description\":\"How long a tenant's route table is reused (change events refresh it sooner)\"}}}")
+    "\"description\":\"How long a tenant's route table is reused (change events refresh it sooner)\"}}}",
+    "[{\"permission\":\"api.execute\",\"description\":\"Call runtime APIs at /runtime (api.execute:<id> for "
+    "one), also from workflows, scripts, schedules and batches\"},"
+    "{\"permission\":\"api.system.write\",\"description\":\"Save, change, delete or restore system APIs "
+    "(besides api.write)\"},"
+    "{\"permission\":\"api.service.execute\",\"description\":\"Let workflow steps call a kernel service "
+    "(api.service.execute:<service>)\"}]")

@@ -846,11 +846,19 @@ void destroy(void* instance) noexcept {
 // One line per plugin: the descriptor, the exception barrier, the exported entry
 // symbol and the metadata section the kernel reads before loading the library.
 // NAME and VERSION are string literals; CONFIG_SCHEMA a string literal of JSON Schema.
-#define PLEXUS_PLUGIN(PluginClass, NAME, VERSION, CONFIG_SCHEMA)                                                \
+#define PLEXUS_PLUGIN(PluginClass, NAME, VERSION, CONFIG_SCHEMA) \
+  PLEXUS_PLUGIN_WITH_PERMISSIONS(PluginClass, NAME, VERSION, CONFIG_SCHEMA, "[]")
+
+// The same, for a plugin that checks permissions of its own beyond its routes' (SDK 0.6.2):
+// PERMISSIONS a string literal of JSON, [{"permission":"notes.publish","description":"..."}].
+// The kernel's permission catalogue lists them while the plugin runs, so operators can
+// grant them in custom roles.
+#define PLEXUS_PLUGIN_WITH_PERMISSIONS(PluginClass, NAME, VERSION, CONFIG_SCHEMA, PERMISSIONS)                  \
   __attribute__((section(PLEXUS_METADATA_SECTION), used)) static const char plexus_plugin_metadata[] =          \
       "{\"name\":\"" NAME "\",\"version\":\"" VERSION "\",\"abi_major\":" PLEXUS_STRINGIFY(PLEXUS_ABI_MAJOR)    \
       ",\"abi_minor\":" PLEXUS_STRINGIFY(PLEXUS_ABI_MINOR) ",\"sdk_version\":\"" PLEXUS_SDK_VERSION             \
-      "\",\"compiler\":\"" __VERSION__ "\",\"config_schema\":" CONFIG_SCHEMA "}";                              \
+      "\",\"compiler\":\"" __VERSION__ "\",\"config_schema\":" CONFIG_SCHEMA                                    \
+      ",\"permissions\":" PERMISSIONS "}";                                                                      \
   extern "C" __attribute__((visibility("default"))) const plexus_plugin_descriptor* plexus_plugin_v1(void) {   \
     static const plexus_plugin_descriptor descriptor = {sizeof(plexus_plugin_descriptor),                      \
                                                         PLEXUS_ABI_MAJOR,                                      \
