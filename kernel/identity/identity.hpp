@@ -14,8 +14,8 @@
 #include "kernel/audit/audit_log.hpp"
 #include "kernel/auth/caller.hpp"
 #include "kernel/http/access.hpp"
-#include "kernel/identity/kernel_permissions.hpp"
 #include "kernel/http/router.hpp"
+#include "kernel/identity/kernel_permissions.hpp"
 #include "kernel/store/database.hpp"
 
 namespace plexus::config {

@@ -1,5 +1,5 @@
-// The permission strings the kernel itself checks, with what they allow. Routes
-// declare the rest; GET /api/v1/admin/permissions lists both.
+// The permission strings the kernel itself checks, with what they allow. Routes and
+// running plugins declare the rest; GET /api/v1/admin/permissions lists them all.
 #pragma once
 
 #include <functional>
