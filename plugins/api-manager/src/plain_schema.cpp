@@ -1,7 +1,6 @@
 #include "plain_schema.hpp"
 
 #include <algorithm>
-#include <array>
 #include <string_view>
 
 namespace plexus::api_manager {
